@@ -1,0 +1,68 @@
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { EnvelopeInterceptor } from './common/envelope.interceptor';
+import { LOGGER } from './common/logger.constants';
+import { SecretCipher } from './common/secret-cipher';
+import { createValidationPipe } from './common/validation';
+import { APP_ENV } from './config/app-env.constants';
+import { dataSourceOptions, runMigrationsLocked } from './config/data-source';
+import type { AppEnv } from './config/env';
+import { HealthModule } from './health/health.module';
+
+/** The parsed environment once the database URL is known (embedded or external). */
+export type ReadyEnv = AppEnv & { database: { url: string } };
+
+/** Feature modules added by later issues go here. */
+const FEATURE_MODULES: DynamicModule['imports'] = [HealthModule];
+
+@Global()
+@Module({})
+export class AppModule {
+  static register(env: ReadyEnv, logger: Logger): DynamicModule {
+    const core: Provider[] = [
+      { provide: APP_ENV, useValue: env },
+      { provide: LOGGER, useValue: logger },
+      { provide: SecretCipher, useValue: new SecretCipher(env.app.secretKeys) },
+      { provide: APP_PIPE, useFactory: createValidationPipe },
+      { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+      {
+        provide: APP_FILTER,
+        useFactory: (log: Logger) => new AllExceptionsFilter(log.child({ module: 'http' })),
+        inject: [LOGGER],
+      },
+    ];
+    return {
+      module: AppModule,
+      imports: [
+        // The environment is parsed and validated once, before Nest starts (src/config/env.ts).
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          load: [() => env],
+        }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(env.database.url), autoLoadEntities: true }),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            if (env.database.migrateOnStart) {
+              const applied = await runMigrationsLocked(dataSource);
+              if (applied.length > 0) {
+                logger.info({ migrations: applied }, 'applied migrations');
+              }
+            }
+            return dataSource;
+          },
+        }),
+        ...(FEATURE_MODULES ?? []),
+      ],
+      providers: core,
+      exports: [APP_ENV, LOGGER, SecretCipher],
+    };
+  }
+}

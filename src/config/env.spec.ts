@@ -1,0 +1,133 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnvValidationError, loadEnv } from './env';
+
+describe('loadEnv', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mailgate-env-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const base = (): Record<string, string> => ({ MAILGATE_DATA_DIR: dataDir });
+
+  it('applies the documented defaults', () => {
+    const env = loadEnv(base());
+    expect(env.app).toMatchObject({
+      port: 3000,
+      role: 'all',
+      production: false,
+      nodeEnv: 'development',
+    });
+    expect(env.database).toEqual({ url: undefined, migrateOnStart: true });
+    expect(env.mailer).toEqual({
+      builtinMailerUrl: 'capture://',
+      builtinMailFrom: 'mailgate@localhost',
+      sendgridApiUrl: 'https://api.sendgrid.com',
+    });
+    expect(env.dispatch).toEqual({
+      concurrency: 16,
+      maxAttempts: 8,
+      retryBaseMs: 30_000,
+      leaseMs: 60_000,
+    });
+    expect(env.limits.maxMessageBytes).toBe(10 * 1024 * 1024);
+  });
+
+  it('generates the development secret and root keys into the data folder and reuses them', () => {
+    const first = loadEnv(base());
+    expect(first.app.secretKeyGenerated).toBe(true);
+    expect(first.app.rootKeyGenerated).toBe(true);
+    expect(first.app.secretKeys[0].key).toHaveLength(32);
+    expect(readFileSync(join(dataDir, 'root.key'), 'utf8').trim()).toBe(first.app.rootKey);
+    const second = loadEnv(base());
+    expect(second.app.rootKey).toBe(first.app.rootKey);
+    expect(second.app.secretKeys[0].key.equals(first.app.secretKeys[0].key)).toBe(true);
+  });
+
+  it('parses numbers and booleans explicitly ("false" is false)', () => {
+    const env = loadEnv({
+      ...base(),
+      PORT: '8080',
+      MAILGATE_MIGRATE_ON_START: 'false',
+      DISPATCH_CONCURRENCY: '4',
+      MAILGATE_ROLE: 'worker',
+    });
+    expect(env.app.port).toBe(8080);
+    expect(env.database.migrateOnStart).toBe(false);
+    expect(env.dispatch.concurrency).toBe(4);
+    expect(env.app.role).toBe('worker');
+  });
+
+  it('names every bad variable at once', () => {
+    let caught: unknown;
+    try {
+      loadEnv({
+        ...base(),
+        PORT: 'eighty',
+        MAILGATE_ROLE: 'boss',
+        MAILGATE_MIGRATE_ON_START: 'maybe',
+        DATABASE_URL: 'mysql://x@y/z',
+        DISPATCH_MAX_ATTEMPTS: '0',
+        MAILGATE_SECRET_KEY: 'tooshort',
+        BUILTIN_MAILER_URL: 'ftp://host',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EnvValidationError);
+    const names = (caught as EnvValidationError).problems.map((p) => p.split(' ')[0]);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'PORT',
+        'MAILGATE_ROLE',
+        'MAILGATE_MIGRATE_ON_START',
+        'DATABASE_URL',
+        'DISPATCH_MAX_ATTEMPTS',
+        'MAILGATE_SECRET_KEY',
+        'BUILTIN_MAILER_URL',
+      ]),
+    );
+  });
+
+  it('never echoes a URL that may hold credentials', () => {
+    expect(() => loadEnv({ ...base(), DATABASE_URL: 'postgres://u:hunter2@' })).toThrow(
+      /DATABASE_URL is not a valid URL/,
+    );
+    try {
+      loadEnv({ ...base(), DATABASE_URL: 'postgres://u:hunter2@' });
+    } catch (error) {
+      expect(String(error)).not.toContain('hunter2');
+    }
+  });
+
+  it('refuses production without a secret key or a real built-in mailer', () => {
+    expect(() => loadEnv({ ...base(), NODE_ENV: 'production' })).toThrow(
+      /MAILGATE_SECRET_KEY is required in production[\s\S]*|BUILTIN_MAILER_URL is required/,
+    );
+    let problems: string[] = [];
+    try {
+      loadEnv({ ...base(), NODE_ENV: 'production', BUILTIN_MAILER_URL: 'capture://' });
+    } catch (error) {
+      problems = (error as EnvValidationError).problems;
+    }
+    expect(problems.join('\n')).toMatch(/BUILTIN_MAILER_URL must not be capture/);
+    expect(problems.join('\n')).toMatch(/MAILGATE_SECRET_KEY is required/);
+    const ok = loadEnv({
+      ...base(),
+      NODE_ENV: 'production',
+      BUILTIN_MAILER_URL: 'smtp://u:p@relay.example:587',
+      MAILGATE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+    });
+    expect(ok.app.production).toBe(true);
+    expect(ok.app.rootKey).toBeUndefined();
+  });
+
+  it('accepts rotated secret keys as id:key lists, current first', () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    const env = loadEnv({ ...base(), MAILGATE_SECRET_KEY: `new:${k2},old:${k1}` });
+    expect(env.app.secretKeys.map((k) => k.id)).toEqual(['new', 'old']);
+  });
+});

@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
+export interface AppEnv {
+  app: {
+    nodeEnv: string;
+    production: boolean;
+    port: number;
+    role: 'all' | 'api' | 'worker';
+    dataDir: string;
+    /** Bearer token of the root key, `<id>.<secret>`; generated outside production when unset. */
+    rootKey?: string;
+    rootKeyGenerated: boolean;
+    /** Current key first; older ones kept to decrypt what they encrypted (key rotation). */
+    secretKeys: SecretKey[];
+    secretKeyGenerated: boolean;
+  };
+  database: {
+    /** Unset: the embedded PostgreSQL is started under `dataDir`. */
+    url?: string;
+    migrateOnStart: boolean;
+  };
+  mailer: {
+    builtinMailerUrl: string;
+    builtinMailFrom: string;
+    sendgridApiUrl: string;
+  };
+  dispatch: {
+    concurrency: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    leaseMs: number;
+  };
+  limits: {
+    maxMessageBytes: number;
+  };
+}
+
+export interface SecretKey {
+  /** Short id stored as the prefix of every ciphertext so keys can rotate. */
+  id: string;
+  key: Buffer;
+}
+
+export class EnvValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'EnvValidationError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return fallback;
+    }
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  /** Explicit: only true/false/1/0/yes/no, so "false" never turns into true. */
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) {
+      return fallback;
+    }
+    if (['true', '1', 'yes'].includes(value)) {
+      return true;
+    }
+    if (['false', '0', 'no'].includes(value)) {
+      return false;
+    }
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return fallback;
+    }
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return undefined;
+    }
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must use one of ${protocols.join(', ')}`);
+        return undefined;
+      }
+      return value;
+    } catch {
+      // Never echo the value: URLs here may carry credentials.
+      this.problems.push(`${name} is not a valid URL`);
+      return undefined;
+    }
+  }
+}
+
+export const BUILTIN_MAILER_PROTOCOLS = ['smtp:', 'smtps:', 'sendgrid:', 'capture:'] as const;
+const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
+const ROOT_KEY_RE = /^[A-Za-z0-9_-]{4,64}\.[A-Za-z0-9_-]{16,256}$/;
+
+function parseSecretKeys(value: string, reader: Reader): SecretKey[] {
+  // Format: `base64key` or `id:base64key[,id:base64key...]` (first = current, the rest decrypt only).
+  const keys: SecretKey[] = [];
+  for (const [index, part] of value.split(',').entries()) {
+    const [maybeId, maybeKey] = part.includes(':') ? part.split(':', 2) : ['k1', part];
+    const key = Buffer.from(maybeKey.trim(), 'base64');
+    if (key.length !== 32 || !/^[A-Za-z0-9_-]{1,16}$/.test(maybeId.trim())) {
+      reader.problems.push(
+        `MAILGATE_SECRET_KEY entry ${index + 1} must be a 32-byte base64 key, optionally as id:key`,
+      );
+      continue;
+    }
+    keys.push({ id: maybeId.trim(), key });
+  }
+  return keys;
+}
+
+/** Reads a value kept in the data folder, creating it on first use (development defaults only). */
+function persisted(dataDir: string, file: string, create: () => string): string {
+  // 0711: others may traverse (the embedded PostgreSQL runs as another user under root) but not list.
+  mkdirSync(dataDir, { recursive: true, mode: 0o711 });
+  const path = join(dataDir, file);
+  if (existsSync(path)) {
+    return readFileSync(path, 'utf8').trim();
+  }
+  const value = create();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+/**
+ * Parses and validates the environment; throws EnvValidationError naming every bad variable.
+ * Outside production it fills the development defaults (secret key, root key) from the data folder.
+ */
+export function loadEnv(env: Env = process.env): AppEnv {
+  const r = new Reader(env);
+  const nodeEnv = r.raw('NODE_ENV') ?? 'development';
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(r.raw('MAILGATE_DATA_DIR') ?? './.data');
+
+  const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const builtinUrl = r.url('BUILTIN_MAILER_URL', BUILTIN_MAILER_PROTOCOLS);
+  if (production && r.raw('BUILTIN_MAILER_URL') === undefined) {
+    r.problems.push(
+      'BUILTIN_MAILER_URL is required in production (smtp://, smtps:// or sendgrid://)',
+    );
+  } else if (production && builtinUrl?.startsWith('capture:')) {
+    r.problems.push('BUILTIN_MAILER_URL must not be capture:// in production: it sends nothing');
+  }
+  const builtinFrom = r.raw('BUILTIN_MAIL_FROM') ?? 'mailgate@localhost';
+  if (!EMAIL_RE.test(builtinFrom.replace(/^.*<([^>]+)>\s*$/, '$1'))) {
+    r.problems.push('BUILTIN_MAIL_FROM must be an email address (optionally "Name <address>")');
+  }
+  const sendgridApiUrl =
+    r.url('SENDGRID_API_URL', ['https:', 'http:']) ?? 'https://api.sendgrid.com';
+
+  const rawSecret = r.raw('MAILGATE_SECRET_KEY');
+  let secretKeys: SecretKey[] = [];
+  let secretKeyGenerated = false;
+  if (rawSecret !== undefined) {
+    secretKeys = parseSecretKeys(rawSecret, r);
+  } else if (production) {
+    r.problems.push('MAILGATE_SECRET_KEY is required in production (32 bytes, base64)');
+  }
+
+  const rawRoot = r.raw('MAILGATE_ROOT_KEY');
+  if (rawRoot !== undefined && !ROOT_KEY_RE.test(rawRoot)) {
+    r.problems.push(
+      'MAILGATE_ROOT_KEY must look like <id>.<secret> (id 4-64, secret 16-256 of A-Z a-z 0-9 _ -)',
+    );
+  }
+
+  const parsed = {
+    port: r.int('PORT', 3000, 0, 65535),
+    role: r.oneOf('MAILGATE_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+    migrateOnStart: r.bool('MAILGATE_MIGRATE_ON_START', true),
+    concurrency: r.int('DISPATCH_CONCURRENCY', 16, 1, 1024),
+    maxAttempts: r.int('DISPATCH_MAX_ATTEMPTS', 8, 1, 100),
+    retryBaseMs: r.int('DISPATCH_RETRY_BASE_MS', 30_000, 1, 86_400_000),
+    leaseMs: r.int('DISPATCH_LEASE_MS', 60_000, 1_000, 86_400_000),
+    maxMessageBytes: r.int('MAX_MESSAGE_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  };
+
+  if (r.problems.length > 0) {
+    throw new EnvValidationError(r.problems);
+  }
+
+  // Development defaults live in the data folder so they survive restarts.
+  if (secretKeys.length === 0) {
+    secretKeys = parseSecretKeys(
+      persisted(dataDir, 'secret.key', () => randomBytes(32).toString('base64')),
+      r,
+    );
+    secretKeyGenerated = true;
+  }
+  let rootKey = rawRoot;
+  let rootKeyGenerated = false;
+  if (rootKey === undefined && !production) {
+    rootKey = persisted(
+      dataDir,
+      'root.key',
+      () => `root_${randomBytes(6).toString('hex')}.${randomBytes(24).toString('base64url')}`,
+    );
+    rootKeyGenerated = true;
+  }
+  if (r.problems.length > 0) {
+    throw new EnvValidationError(r.problems);
+  }
+
+  return {
+    app: {
+      nodeEnv,
+      production,
+      port: parsed.port,
+      role: parsed.role,
+      dataDir,
+      rootKey,
+      rootKeyGenerated,
+      secretKeys,
+      secretKeyGenerated,
+    },
+    database: { url: databaseUrl, migrateOnStart: parsed.migrateOnStart },
+    mailer: {
+      builtinMailerUrl: builtinUrl ?? 'capture://',
+      builtinMailFrom: builtinFrom,
+      sendgridApiUrl,
+    },
+    dispatch: {
+      concurrency: parsed.concurrency,
+      maxAttempts: parsed.maxAttempts,
+      retryBaseMs: parsed.retryBaseMs,
+      leaseMs: parsed.leaseMs,
+    },
+    limits: { maxMessageBytes: parsed.maxMessageBytes },
+  };
+}

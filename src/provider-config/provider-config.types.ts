@@ -1,0 +1,38 @@
+import type { ProviderType } from './provider-type.enum';
+
+/** Seed field names are GenAuth's and must stay as they are (snake_case included). */
+export interface SmtpConfig {
+  smtp_host: string;
+  smtp_port: number;
+  /** SMTP login and default From address. */
+  sender: string;
+  senderPass: string;
+  /** Implicit TLS (usually port 465); otherwise STARTTLS when the server offers it. */
+  secure?: boolean;
+}
+
+export interface SendGridConfig {
+  /** From address of every message. */
+  sender: string;
+  apikey: string;
+}
+
+/** Alibaba (`aliExmailConfig`) and Tencent (`tencentExmailConfig`) enterprise mail: SMTP presets. */
+export interface ExmailConfig {
+  sender: string;
+  senderPass: string;
+}
+
+/**
+ * A provider configuration with its secrets in plaintext, as the transports need it.
+ * Only ever held in memory; the database keeps the secrets encrypted.
+ */
+export type ResolvedProviderConfig =
+  | { type: 'custom'; smtpConfig: SmtpConfig }
+  | { type: 'ali'; aliExmailConfig: ExmailConfig }
+  | { type: 'qq'; tencentExmailConfig: ExmailConfig }
+  | { type: 'sendgrid'; sendGridConfig: SendGridConfig };
+
+// Compile-time check that the union covers every provider type.
+type _Covers = Exclude<ProviderType, ResolvedProviderConfig['type']> extends never ? true : never;
+export const RESOLVED_CONFIG_COVERS_ALL_TYPES: _Covers = true;

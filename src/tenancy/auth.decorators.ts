@@ -1,0 +1,32 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AppException } from '../common/app.exception';
+import { ApiCode } from '../common/api-code.enum';
+import type { Principal } from './principal';
+import type { Scope } from './scope.enum';
+
+export const PUBLIC_ROUTE = 'mailgate:public';
+export const REQUIRED_SCOPES = 'mailgate:scopes';
+
+/** No API key needed (probes, metrics, docs, console assets). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
+
+/** The key must carry every listed scope (the root key carries all). */
+export const RequireScopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(REQUIRED_SCOPES, scopes);
+
+/** Request property the auth guard stores the resolved principal under. */
+export const PRINCIPAL_KEY = 'mailgatePrincipal';
+
+export type AuthenticatedRequest = FastifyRequest & { [PRINCIPAL_KEY]?: Principal };
+
+/** The caller resolved by the auth guard; a route without it is a bug, answered as 401. */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal => {
+    const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>()[PRINCIPAL_KEY];
+    if (principal === undefined) {
+      throw new AppException(ApiCode.Unauthenticated, 'Missing API key');
+    }
+    return principal;
+  },
+);

@@ -1,0 +1,6 @@
+export const SCOPES = ['provider:write', 'provider:read', 'email:send', 'email:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function isScope(value: unknown): value is Scope {
+  return typeof value === 'string' && (SCOPES as readonly string[]).includes(value);
+}

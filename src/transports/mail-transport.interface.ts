@@ -1,0 +1,52 @@
+export interface EmailAddress {
+  /** Display name; may be any UTF-8 text, encoded per RFC 2047 by the transport. */
+  name?: string;
+  email: string;
+}
+
+export interface OutboundAttachment {
+  filename: string;
+  contentType?: string;
+  content: Buffer;
+  /** Content-ID for inline images referenced from the HTML as `cid:<cid>`. */
+  cid?: string;
+}
+
+/** One message as the dispatcher hands it to a transport. */
+export interface OutboundEmail {
+  /**
+   * The outbox id. Every attempt of one message renders the same `Message-ID` header from it,
+   * `<messageId@domain-of-from>`, so receivers can deduplicate at-least-once retries.
+   */
+  messageId: string;
+  /** Defaults to the transport's configured sender. */
+  from?: EmailAddress;
+  to: EmailAddress[];
+  cc?: EmailAddress[];
+  bcc?: EmailAddress[];
+  replyTo?: EmailAddress;
+  subject: string;
+  text?: string;
+  html?: string;
+  attachments?: OutboundAttachment[];
+  /** Extra headers, already validated against the allow-list (no CR/LF). */
+  headers?: Record<string, string>;
+}
+
+export interface SendResult {
+  /** The provider's id for the message (SMTP: the queue id from the 250 reply when present; SendGrid: x-message-id). */
+  providerMessageId: string | null;
+  accepted: string[];
+  rejected: string[];
+  /** The rendered MIME, only from the capture transport (`capture://`), which sends nothing. */
+  capturedMime?: string;
+}
+
+export interface MailTransport {
+  /** Stable label for records and metrics: `provider:<type>` or `builtin`. */
+  readonly name: string;
+  send(message: OutboundEmail): Promise<SendResult>;
+  /** Connect and authenticate without sending mail. */
+  verify(): Promise<void>;
+  close(): Promise<void>;
+}
