@@ -10,7 +10,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       '.data/**',
-      'test/artifacts/**',
+      'test/artifacts/**', '.test-build/**',
       'console/dist/**',
     ],
   },

@@ -20,6 +20,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
+  modulePathIgnorePatterns: ['<rootDir>/.test-build/', '<rootDir>/dist/'],
   projects: [
     {
       displayName: 'unit',

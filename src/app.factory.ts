@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { AppModule, type ReadyEnv } from './app.module';
+import { AppModule, type AppOverrides, type ReadyEnv } from './app.module';
 import { PinoNestLogger } from './common/logger';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -13,7 +13,11 @@ export function bodyLimitFor(maxMessageBytes: number): number {
 }
 
 /** Builds the Nest application (not yet listening): used by main.ts and by the e2e tests. */
-export async function createApp(env: ReadyEnv, logger: Logger): Promise<NestFastifyApplication> {
+export async function createApp(
+  env: ReadyEnv,
+  logger: Logger,
+  overrides: AppOverrides = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: bodyLimitFor(env.limits.maxMessageBytes),
     // A caller's id is kept when it is safe to log; otherwise a fresh one.
@@ -45,7 +49,7 @@ export async function createApp(env: ReadyEnv, logger: Logger): Promise<NestFast
     }
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(env, logger),
+    AppModule.register(env, logger, overrides),
     adapter,
     {
       logger: new PinoNestLogger(logger.child({ module: 'nest' })),

@@ -13,20 +13,30 @@ import { APP_ENV } from './config/app-env.constants';
 import { dataSourceOptions, runMigrationsLocked } from './config/data-source';
 import type { AppEnv } from './config/env';
 import { HealthModule } from './health/health.module';
+import type { TransportFactoryOptions } from './transports/transport.factory';
+import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
+
+/** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
+export interface AppOverrides {
+  transports?: TransportFactoryOptions;
+}
 
 /** The parsed environment once the database URL is known (embedded or external). */
 export type ReadyEnv = AppEnv & { database: { url: string } };
 
 /** Feature modules added by later issues go here. */
-const FEATURE_MODULES: DynamicModule['imports'] = [HealthModule];
+const FEATURE_MODULES: DynamicModule['imports'] = [
+  HealthModule,
+];
 
 @Global()
 @Module({})
 export class AppModule {
-  static register(env: ReadyEnv, logger: Logger): DynamicModule {
+  static register(env: ReadyEnv, logger: Logger, overrides: AppOverrides = {}): DynamicModule {
     const core: Provider[] = [
       { provide: APP_ENV, useValue: env },
       { provide: LOGGER, useValue: logger },
+      { provide: TRANSPORT_FACTORY_OPTIONS, useValue: overrides.transports ?? null },
       { provide: SecretCipher, useValue: new SecretCipher(env.app.secretKeys) },
       { provide: APP_PIPE, useFactory: createValidationPipe },
       { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
@@ -62,7 +72,7 @@ export class AppModule {
         ...(FEATURE_MODULES ?? []),
       ],
       providers: core,
-      exports: [APP_ENV, LOGGER, SecretCipher],
+      exports: [APP_ENV, LOGGER, SecretCipher, TRANSPORT_FACTORY_OPTIONS],
     };
   }
 }

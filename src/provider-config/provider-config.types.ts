@@ -36,3 +36,25 @@ export type ResolvedProviderConfig =
 // Compile-time check that the union covers every provider type.
 type _Covers = Exclude<ProviderType, ResolvedProviderConfig['type']> extends never ? true : never;
 export const RESOLVED_CONFIG_COVERS_ALL_TYPES: _Covers = true;
+
+/**
+ * The seed's four config blocks as one object. Secret fields hold plaintext in memory, ciphertext
+ * in the `config` column, and the mask in API answers; the context says which.
+ */
+export interface ProviderBlocks {
+  smtpConfig?: SmtpConfig;
+  sendGridConfig?: SendGridConfig;
+  aliExmailConfig?: ExmailConfig;
+  tencentExmailConfig?: ExmailConfig;
+}
+
+/** What the dispatcher reads per tenant (ProviderConfigReader.getActive). */
+export interface ActiveProviderConfig {
+  /** Bumped on every change; adapters are cached per (tenant, version). */
+  version: number;
+  enabled: boolean;
+  /** Extension field: route to the built-in mailer after `auth` errors or exhausted retries. */
+  fallbackOnFailure: boolean;
+  /** Decrypted, in memory only; null when disabled (the built-in mailer applies). */
+  config: ResolvedProviderConfig | null;
+}

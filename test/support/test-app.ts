@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
-import type { ReadyEnv } from '../../src/app.module';
+import type { AppOverrides, ReadyEnv } from '../../src/app.module';
 import { createLogger } from '../../src/common/logger';
 import { loadEnv } from '../../src/config/env';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -29,6 +29,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse an existing test database (e.g. a second replica). */
   db?: TestDatabase;
+  /** Non-configuration wiring, e.g. `{ transports: { smtp: { tls: { ca } } } }` to trust a test CA. */
+  overrides?: AppOverrides;
 }
 
 /** Boots the real AppModule over HTTP on 127.0.0.1 against its own database. */
@@ -57,7 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'debug', destination });
-  const app = await createApp(env, logger);
+  const app = await createApp(env, logger, options.overrides);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {

@@ -1,0 +1,41 @@
+import { customSmtpTransportOptions } from './custom-smtp.options';
+
+describe('customSmtpTransportOptions', () => {
+  const base = { smtp_host: 'smtp.corp.example', sender: 'app@corp.example', senderPass: 'pw' };
+
+  it('maps the seed fields: sender is the login and the default From', () => {
+    expect(
+      customSmtpTransportOptions({ ...base, smtp_port: 587 }, { socketTimeoutMs: 1_000 }),
+    ).toEqual({
+      name: 'provider:custom',
+      host: 'smtp.corp.example',
+      port: 587,
+      secure: false,
+      auth: { user: 'app@corp.example', pass: 'pw' },
+      defaultFrom: { email: 'app@corp.example' },
+      socketTimeoutMs: 1_000,
+    });
+  });
+
+  it.each<[number, boolean | undefined, boolean]>([
+    [465, undefined, true],
+    [587, undefined, false],
+    [25, undefined, false],
+    [465, false, false],
+    [2465, true, true],
+  ])('port %i with secure=%s → implicit TLS %s', (port, secure, expected) => {
+    expect(customSmtpTransportOptions({ ...base, smtp_port: port, secure }).secure).toBe(expected);
+  });
+
+  it('accepts a port sent as a string', () => {
+    const config = { ...base, smtp_port: '465' as unknown as number };
+    expect(customSmtpTransportOptions(config)).toMatchObject({ port: 465, secure: true });
+  });
+
+  it('has no AUTH and no default From without a sender', () => {
+    expect(customSmtpTransportOptions({ ...base, sender: '', smtp_port: 25 })).toMatchObject({
+      auth: undefined,
+      defaultFrom: undefined,
+    });
+  });
+});

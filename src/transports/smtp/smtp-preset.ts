@@ -1,0 +1,41 @@
+import type { ExmailConfig } from '../../provider-config/provider-config.types';
+import type { SmtpTransportOptions, SmtpTuning } from './smtp.transport';
+
+/** Fixed connection settings of a hosted SMTP service. */
+export interface SmtpPreset {
+  host: string;
+  port: number;
+  /** Implicit TLS. */
+  secure: boolean;
+  /** Extra trust for this preset only; tests use it to reach a loopback server with a test CA. */
+  tls?: SmtpTuning['tls'];
+}
+
+/** One preset per provider type that is SMTP with fixed settings. */
+export interface SmtpPresetTable {
+  ali: SmtpPreset;
+  qq: SmtpPreset;
+}
+
+/**
+ * Enterprise mail services log in with the mailbox and refuse any other From, so the mailbox is
+ * the login, the default From and the only From accepted (checked before connecting).
+ */
+export function exmailTransportOptions(
+  name: string,
+  preset: SmtpPreset,
+  config: ExmailConfig,
+  tuning: SmtpTuning = {},
+): SmtpTransportOptions {
+  return {
+    ...tuning,
+    name,
+    host: preset.host,
+    port: preset.port,
+    secure: preset.secure,
+    tls: preset.tls ?? tuning.tls,
+    auth: { user: config.sender, pass: config.senderPass },
+    defaultFrom: { email: config.sender },
+    requiredFrom: config.sender,
+  };
+}

@@ -1,0 +1,195 @@
+import { inspect } from 'node:util';
+import { createTransport, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { DeliveryError } from '../delivery-error';
+import { mapSmtpError } from '../delivery-error.mapper';
+import type {
+  EmailAddress,
+  MailTransport,
+  OutboundEmail,
+  SendResult,
+} from '../mail-transport.interface';
+import { toMailOptions } from '../outbound-message';
+import {
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_GREETING_TIMEOUT_MS,
+  DEFAULT_SMTP_MAX_CONNECTIONS,
+  DEFAULT_SMTP_MAX_MESSAGES,
+  DEFAULT_SOCKET_TIMEOUT_MS,
+} from '../transports.constants';
+
+/** Connection knobs the factory may override for every SMTP adapter (tests: loopback CA, short timeouts). */
+export interface SmtpTuning {
+  /**
+   * Trusted CA certificates (PEM) for this adapter only; they replace Node's default list. Meant
+   * for tests: production adds private CAs with NODE_EXTRA_CA_CERTS. Verification stays on.
+   */
+  tls?: { ca?: string | Buffer | Array<string | Buffer> };
+  connectionTimeoutMs?: number;
+  greetingTimeoutMs?: number;
+  socketTimeoutMs?: number;
+  maxConnections?: number;
+  maxMessages?: number;
+  /** How long close() lets sends already started finish before cutting them off. */
+  closeGraceMs?: number;
+}
+
+export interface SmtpTransportOptions extends SmtpTuning {
+  /** `MailTransport.name`, e.g. `provider:custom` or `builtin`. */
+  name: string;
+  host: string;
+  port: number;
+  /** Implicit TLS from the first byte (465); otherwise STARTTLS whenever the server offers it. */
+  secure: boolean;
+  /** AUTH credentials; omitted for an open relay. */
+  auth?: { user: string; pass: string };
+  /** From of messages that do not name one; none when the login is not an address (then each message must carry one). */
+  defaultFrom?: EmailAddress;
+  /** When set, a From with another address is refused before connecting (servers that only send as the login). */
+  requiredFrom?: string;
+}
+
+/** The queue id of a 250 reply: Postfix `queued as X`, Exim `id=X`; kept to safe characters. */
+function queueIdOf(response: string | undefined): string | undefined {
+  const match = /\bqueued as ([A-Za-z0-9._@:+=-]{1,200})|\bid=([A-Za-z0-9._@:+=-]{1,200})/i.exec(
+    response ?? '',
+  );
+  return match?.[1] ?? match?.[2];
+}
+
+function fail(message: string): never {
+  throw new DeliveryError('config', message, { code: 'SMTP_CONFIG' });
+}
+
+/** Pooled SMTP delivery through nodemailer, TLS verified, every wait bounded. */
+export class SmtpTransport implements MailTransport {
+  readonly name: string;
+  private readonly mailer: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+  private readonly defaultFrom?: EmailAddress;
+  private readonly requiredFrom?: string;
+  private readonly closeGraceMs: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(options: SmtpTransportOptions) {
+    if (!options.host || /[\s/]/.test(options.host)) {
+      fail('SMTP host is missing or malformed');
+    }
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      fail('SMTP port must be an integer from 1 to 65535');
+    }
+    this.name = options.name;
+    this.defaultFrom = options.defaultFrom?.email.includes('@') ? options.defaultFrom : undefined;
+    this.requiredFrom = options.requiredFrom?.toLowerCase();
+    this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    const connection: SMTPPoolOptions = {
+      pool: true,
+      host: options.host,
+      port: options.port,
+      secure: options.secure,
+      auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined,
+      // Certificate verification is never turned off; `ca` only narrows whom we trust.
+      tls: { rejectUnauthorized: true, ...(options.tls?.ca ? { ca: options.tls.ca } : {}) },
+      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      greetingTimeout: options.greetingTimeoutMs ?? DEFAULT_GREETING_TIMEOUT_MS,
+      socketTimeout: options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
+      dnsTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      maxConnections: options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS,
+      maxMessages: options.maxMessages ?? DEFAULT_SMTP_MAX_MESSAGES,
+      // Close idle pooled connections with QUIT before the socket timeout kills them.
+      idleTimeout: Math.floor((options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS) / 2),
+      // Never log the session: AUTH lines carry the credentials.
+      logger: false,
+      debug: false,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    };
+    this.mailer = createTransport({ ...connection, pool: true });
+  }
+
+  async send(message: OutboundEmail): Promise<SendResult> {
+    if (this.closed) {
+      throw new DeliveryError(
+        'transient',
+        'Transport was closed (configuration change or shutdown)',
+        {
+          code: 'TRANSPORT_CLOSED',
+        },
+      );
+    }
+    const from = message.from ?? this.defaultFrom;
+    if (from === undefined) {
+      throw new DeliveryError(
+        'config',
+        'No From address: the message has none and no sender is configured',
+        {
+          code: 'NO_FROM',
+        },
+      );
+    }
+    if (this.requiredFrom !== undefined && from.email.toLowerCase() !== this.requiredFrom) {
+      throw new DeliveryError(
+        'rejected',
+        'This provider only sends with the login address as From',
+        { code: 'FROM_MISMATCH' },
+      );
+    }
+    const sending = this.mailer.sendMail(toMailOptions(message, from));
+    this.inFlight.add(sending);
+    let info: SMTPPoolSentMessageInfo;
+    try {
+      info = await sending;
+    } catch (error) {
+      throw mapSmtpError(error);
+    } finally {
+      this.inFlight.delete(sending);
+    }
+    return {
+      providerMessageId: info.serverMessageId ?? queueIdOf(info.response) ?? info.messageId,
+      accepted: info.accepted.map(String),
+      rejected: info.rejected.map(String),
+    };
+  }
+
+  async verify(): Promise<void> {
+    try {
+      await this.mailer.verify();
+    } catch (error) {
+      throw mapSmtpError(error);
+    }
+  }
+
+  /** Logging an adapter must never print the credentials nodemailer keeps in its options. */
+  toJSON(): { name: string } {
+    return { name: this.name };
+  }
+
+  [inspect.custom](): string {
+    return `SmtpTransport(${this.name})`;
+  }
+
+  /**
+   * Refuses new sends at once, lets the ones already started (queued in the pool included)
+   * finish for up to `closeGraceMs`, then closes the pool, cutting off whatever is left.
+   */
+  async close(): Promise<void> {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.closeGraceMs);
+      });
+      const outcome = await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        this.mailer.close({ force: true });
+        return;
+      }
+    }
+    this.mailer.close();
+  }
+}

@@ -1,0 +1,139 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_ENV } from '../config/app-env.constants';
+import type { AppEnv } from '../config/env';
+import type { ResolvedProviderConfig } from '../provider-config/provider-config.types';
+import { aliExmailTransportOptions } from './ali-exmail/ali-exmail.preset';
+import { createBuiltinTransport } from './builtin/builtin-mailer';
+import type { MailTransport } from './mail-transport.interface';
+import { SendGridTransport } from './sendgrid/sendgrid.transport';
+import { DEFAULT_SMTP_PRESETS } from './smtp-presets';
+import type { SmtpPresetTable } from './smtp/smtp-preset';
+import { customSmtpTransportOptions } from './smtp/custom-smtp.options';
+import { SmtpTransport, type SmtpTuning } from './smtp/smtp.transport';
+import { tencentExmailTransportOptions } from './tencent-exmail/tencent-exmail.preset';
+import { providerTransportName, TRANSPORT_FACTORY_OPTIONS } from './transports.constants';
+
+/** Optional overrides, provided under TRANSPORT_FACTORY_OPTIONS. Production leaves it empty. */
+export interface TransportFactoryOptions {
+  /** Replaces preset entries, e.g. `{ ali: { host: '127.0.0.1', port, secure: true, tls: { ca } } }`. */
+  smtpPresets?: Partial<SmtpPresetTable>;
+  /** Applied to every SMTP adapter this factory builds (built-in mailer included). */
+  smtp?: SmtpTuning;
+  /** HTTP timeout of SendGrid adapters. */
+  sendGridTimeoutMs?: number;
+}
+
+interface CachedTransport {
+  version: number;
+  transport: MailTransport;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled provider type: ${JSON.stringify(value)}`);
+}
+
+/**
+ * Turns a provider configuration into its adapter (strategy factory) and keeps one adapter per
+ * tenant for the current config version: reused while unchanged, replaced and closed on change,
+ * all closed at shutdown.
+ */
+@Injectable()
+export class TransportFactory implements OnApplicationShutdown {
+  private readonly logger = new Logger(TransportFactory.name);
+  private readonly presets: SmtpPresetTable;
+  private readonly smtpTuning: SmtpTuning;
+  private readonly sendGridTimeoutMs?: number;
+  private readonly tenants = new Map<string, CachedTransport>();
+  private builtinTransport?: MailTransport;
+
+  constructor(
+    @Inject(APP_ENV) private readonly env: AppEnv,
+    @Optional() @Inject(TRANSPORT_FACTORY_OPTIONS) options: TransportFactoryOptions | null = null,
+  ) {
+    this.presets = { ...DEFAULT_SMTP_PRESETS, ...options?.smtpPresets };
+    this.smtpTuning = options?.smtp ?? {};
+    this.sendGridTimeoutMs = options?.sendGridTimeoutMs;
+  }
+
+  /**
+   * A new, uncached adapter for `config` (verify or test-send of a config that may not be saved).
+   * The caller closes it. Throws a `config` DeliveryError when the config cannot make an adapter.
+   */
+  create(config: ResolvedProviderConfig): MailTransport {
+    switch (config.type) {
+      case 'custom':
+        return new SmtpTransport(customSmtpTransportOptions(config.smtpConfig, this.smtpTuning));
+      case 'ali':
+        return new SmtpTransport(
+          aliExmailTransportOptions(config.aliExmailConfig, this.presets.ali, this.smtpTuning),
+        );
+      case 'qq':
+        return new SmtpTransport(
+          tencentExmailTransportOptions(
+            config.tencentExmailConfig,
+            this.presets.qq,
+            this.smtpTuning,
+          ),
+        );
+      case 'sendgrid':
+        return new SendGridTransport({
+          name: providerTransportName('sendgrid'),
+          apiKey: config.sendGridConfig.apikey,
+          baseUrl: this.env.mailer.sendgridApiUrl,
+          defaultFrom: { email: config.sendGridConfig.sender },
+          timeoutMs: this.sendGridTimeoutMs,
+        });
+      default:
+        // A provider type without an adapter stops the build here.
+        return assertNever(config);
+    }
+  }
+
+  /** The tenant's adapter for config `version`; a different version replaces (and closes) the cached one. */
+  forTenant(tenantId: string, version: number, config: ResolvedProviderConfig): MailTransport {
+    const cached = this.tenants.get(tenantId);
+    if (cached !== undefined && cached.version === version) {
+      return cached.transport;
+    }
+    const transport = this.create(config);
+    this.tenants.set(tenantId, { version, transport });
+    if (cached !== undefined) {
+      this.closeQuietly(cached.transport);
+    }
+    return transport;
+  }
+
+  /** Drops and closes a tenant's cached adapter (provider disabled or removed). */
+  async release(tenantId: string): Promise<void> {
+    const cached = this.tenants.get(tenantId);
+    this.tenants.delete(tenantId);
+    await cached?.transport.close();
+  }
+
+  /** The built-in mailer from BUILTIN_MAILER_URL / BUILTIN_MAIL_FROM, built once. */
+  builtin(): MailTransport {
+    this.builtinTransport ??= createBuiltinTransport(this.env, this.smtpTuning);
+    return this.builtinTransport;
+  }
+
+  /** Closes every cached adapter (pools finish the message they are sending first). */
+  async onApplicationShutdown(): Promise<void> {
+    const transports = [...this.tenants.values()].map((entry) => entry.transport);
+    if (this.builtinTransport !== undefined) {
+      transports.push(this.builtinTransport);
+    }
+    this.tenants.clear();
+    this.builtinTransport = undefined;
+    const results = await Promise.allSettled(transports.map((transport) => transport.close()));
+    const failed = results.filter((result) => result.status === 'rejected').length;
+    if (failed > 0) {
+      this.logger.warn(`${failed} transport(s) failed to close cleanly at shutdown`);
+    }
+  }
+
+  private closeQuietly(transport: MailTransport): void {
+    transport.close().catch(() => {
+      this.logger.warn(`Replaced transport ${transport.name} failed to close cleanly`);
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './mail-send-validation';
+export * from './sendgrid-test-server';
