@@ -1,0 +1,59 @@
+import { Allow, IsBoolean, IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { PROVIDER_TYPES, type ProviderType } from '../provider-type.enum';
+import {
+  ExmailConfigDto,
+  ProviderBlock,
+  SendGridConfigDto,
+  SmtpConfigDto,
+} from './provider-blocks.dto';
+
+const requiredIfEnabled =
+  (type: ProviderType) =>
+  (dto: ConfigEmailProviderDto): boolean =>
+    dto.enabled === true && dto.type === type;
+
+/**
+ * Body of POST /api/v3/config-email-provider: GenAuth's `ConfigEmailProviderDto` plus the
+ * `fallbackOnFailure` extension. The chosen type's block is required when enabled; any block
+ * present is validated. Secrets may be the mask to keep the stored ones.
+ */
+export class ConfigEmailProviderDto {
+  @IsIn(PROVIDER_TYPES)
+  type!: ProviderType;
+
+  @IsBoolean()
+  enabled!: boolean;
+
+  @ProviderBlock('custom', SmtpConfigDto, requiredIfEnabled('custom'))
+  smtpConfig?: SmtpConfigDto;
+
+  @ProviderBlock('sendgrid', SendGridConfigDto, requiredIfEnabled('sendgrid'))
+  sendGridConfig?: SendGridConfigDto;
+
+  @ProviderBlock('ali', ExmailConfigDto, requiredIfEnabled('ali'))
+  aliExmailConfig?: ExmailConfigDto;
+
+  @ProviderBlock('qq', ExmailConfigDto, requiredIfEnabled('qq'))
+  tencentExmailConfig?: ExmailConfigDto;
+
+  /** Absent keeps the stored value (GenAuth's SDK never sends it); false for a new config. */
+  @IsOptional()
+  @IsBoolean()
+  fallbackOnFailure?: boolean;
+
+  /** Optional optimistic lock: the version this edit was read at; a newer saved one answers 409. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+
+  // Read-only fields of the answer, allowed so a read can be posted back as it is; ignored.
+  @Allow()
+  lastVerifiedAt?: unknown;
+
+  @Allow()
+  lastVerifyError?: unknown;
+
+  @Allow()
+  updatedAt?: unknown;
+}

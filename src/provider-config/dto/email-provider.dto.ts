@@ -1,0 +1,65 @@
+import type { DeliveryErrorClass } from '../../transports/delivery-error';
+import type { AuditAction } from '../provider-config.constants';
+import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
+import type { ProviderType } from '../provider-type.enum';
+
+/** A verification or test-send failure, safe to show and to store. */
+export interface ProviderErrorDto {
+  class: DeliveryErrorClass;
+  code: string;
+  status?: number;
+  message: string;
+}
+
+/**
+ * GenAuth's `EmailProviderDto` (secrets masked) plus mailgate's extras: `fallbackOnFailure`,
+ * `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`.
+ */
+export interface EmailProviderDto {
+  enabled: boolean;
+  type: ProviderType;
+  smtpConfig?: SmtpConfig & { secure: boolean };
+  sendGridConfig?: SendGridConfig;
+  aliExmailConfig?: ExmailConfig;
+  tencentExmailConfig?: ExmailConfig;
+  fallbackOnFailure: boolean;
+  version: number;
+  lastVerifiedAt: string | null;
+  lastVerifyError: ProviderErrorDto | null;
+  updatedAt: string;
+}
+
+/** Answer of POST /api/v3/verify-email-provider. */
+export interface VerifyEmailProviderResultDto {
+  ok: boolean;
+  error?: ProviderErrorDto;
+}
+
+/** Answer of POST /api/v3/send-test-email. */
+export interface SendTestEmailResultDto {
+  ok: boolean;
+  providerMessageId?: string | null;
+  accepted?: string[];
+  rejected?: string[];
+  error?: ProviderErrorDto;
+}
+
+/** One change to one field; secrets show a marker (`secret changed`…) instead of values. */
+export type AuditFieldChange = { old: unknown; new: unknown } | string;
+
+export interface ProviderConfigAuditEntryDto {
+  id: string;
+  version: number;
+  action: AuditAction;
+  actorKeyId: string | null;
+  /** Field path (`smtpConfig.smtp_host`) → change; for `verify`, the outcome. */
+  changes: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** Answer of GET /api/v3/email-provider-history. */
+export interface EmailProviderHistoryDto {
+  list: ProviderConfigAuditEntryDto[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}

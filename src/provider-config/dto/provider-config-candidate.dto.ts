@@ -1,0 +1,103 @@
+import { Allow, IsBoolean, IsIn, IsOptional, ValidateIf } from 'class-validator';
+import { PROVIDER_TYPES, type ProviderType } from '../provider-type.enum';
+import {
+  ExmailConfigDto,
+  ProviderBlock,
+  SendGridConfigDto,
+  SmtpConfigDto,
+} from './provider-blocks.dto';
+
+const requiredForType =
+  (type: ProviderType) =>
+  (dto: { type?: unknown }): boolean =>
+    dto.type === type;
+
+/**
+ * An unsaved config to verify or test-send with, in the seed's shape: `type` and its block are
+ * required, `enabled` is accepted but does not matter (the block is checked either way).
+ */
+export class ProviderConfigCandidateDto {
+  @IsIn(PROVIDER_TYPES)
+  type!: ProviderType;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ProviderBlock('custom', SmtpConfigDto, requiredForType('custom'))
+  smtpConfig?: SmtpConfigDto;
+
+  @ProviderBlock('sendgrid', SendGridConfigDto, requiredForType('sendgrid'))
+  sendGridConfig?: SendGridConfigDto;
+
+  @ProviderBlock('ali', ExmailConfigDto, requiredForType('ali'))
+  aliExmailConfig?: ExmailConfigDto;
+
+  @ProviderBlock('qq', ExmailConfigDto, requiredForType('qq'))
+  tencentExmailConfig?: ExmailConfigDto;
+
+  @IsOptional()
+  @IsBoolean()
+  fallbackOnFailure?: boolean;
+
+  // Read-only fields of a read, allowed so a read can be sent as it is; ignored here.
+  @Allow()
+  version?: unknown;
+
+  @Allow()
+  lastVerifiedAt?: unknown;
+
+  @Allow()
+  lastVerifyError?: unknown;
+
+  @Allow()
+  updatedAt?: unknown;
+}
+
+/** True when a verify body carries any field, i.e. names a config instead of "the saved one". */
+export function namesCandidate(dto: object): boolean {
+  return Object.values(dto).some((value) => value !== undefined);
+}
+
+/**
+ * Body of POST /api/v3/verify-email-provider: empty verifies the saved config; otherwise it is a
+ * candidate config (same rules as ProviderConfigCandidateDto).
+ */
+export class VerifyEmailProviderDto {
+  @ValidateIf((dto: object) => namesCandidate(dto))
+  @IsIn(PROVIDER_TYPES)
+  type?: ProviderType;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ProviderBlock('custom', SmtpConfigDto, requiredForType('custom'))
+  smtpConfig?: SmtpConfigDto;
+
+  @ProviderBlock('sendgrid', SendGridConfigDto, requiredForType('sendgrid'))
+  sendGridConfig?: SendGridConfigDto;
+
+  @ProviderBlock('ali', ExmailConfigDto, requiredForType('ali'))
+  aliExmailConfig?: ExmailConfigDto;
+
+  @ProviderBlock('qq', ExmailConfigDto, requiredForType('qq'))
+  tencentExmailConfig?: ExmailConfigDto;
+
+  @IsOptional()
+  @IsBoolean()
+  fallbackOnFailure?: boolean;
+
+  // Read-only fields of a read, allowed so a read can be sent as it is; ignored here.
+  @Allow()
+  version?: unknown;
+
+  @Allow()
+  lastVerifiedAt?: unknown;
+
+  @Allow()
+  lastVerifyError?: unknown;
+
+  @Allow()
+  updatedAt?: unknown;
+}

@@ -1,0 +1,183 @@
+import { Injectable } from '@nestjs/common';
+import { SecretCipher, SecretDecryptionError } from '../common/secret-cipher';
+import type { PlainProviderConfig } from './audit-diff';
+import type { EmailProviderDto, ProviderConfigAuditEntryDto } from './dto/email-provider.dto';
+import type { ProviderConfigAuditEntity } from './provider-config-audit.entity';
+import {
+  BLOCK_KEYS,
+  BLOCK_OF_TYPE,
+  SECRET_FIELD,
+  SECRET_MASK,
+  type BlockKey,
+} from './provider-config.constants';
+import type { ProviderConfigEntity } from './provider-config.entity';
+import type {
+  ExmailConfig,
+  ProviderBlocks,
+  ResolvedProviderConfig,
+  SendGridConfig,
+  SmtpConfig,
+} from './provider-config.types';
+import type { ProviderType } from './provider-type.enum';
+import { UNREADABLE_SECRET } from './secret-merge';
+
+/** The blocks as a request carries them (validated DTOs, secrets plaintext or the mask). */
+export type BlocksInput = {
+  smtpConfig?: Partial<SmtpConfig>;
+  sendGridConfig?: SendGridConfig;
+  aliExmailConfig?: ExmailConfig;
+  tencentExmailConfig?: ExmailConfig;
+};
+
+type AnyBlock = Record<string, unknown>;
+
+function mapSecrets(
+  blocks: ProviderBlocks,
+  fn: (key: BlockKey, secret: string) => string,
+): ProviderBlocks {
+  const out: Record<string, AnyBlock> = {};
+  for (const key of BLOCK_KEYS) {
+    const block = blocks[key] as AnyBlock | undefined;
+    if (block !== undefined) {
+      const field = SECRET_FIELD[key];
+      out[key] = { ...block, [field]: fn(key, String(block[field])) };
+    }
+  }
+  return out;
+}
+
+/**
+ * The one place GenAuth-shaped DTOs and stored rows turn into each other: secrets are encrypted
+ * on the way in (bound to tenant and field), decrypted only for use, and masked on the way out.
+ */
+@Injectable()
+export class ProviderConfigMapper {
+  constructor(private readonly cipher: SecretCipher) {}
+
+  /** Copies the known fields of each given block; `secure` absent means false, as the transport reads it. */
+  fromInput(input: BlocksInput): ProviderBlocks {
+    const blocks: ProviderBlocks = {};
+    const smtp = input.smtpConfig;
+    if (smtp !== undefined) {
+      blocks.smtpConfig = {
+        smtp_host: String(smtp.smtp_host),
+        smtp_port: Number(smtp.smtp_port),
+        sender: String(smtp.sender),
+        senderPass: String(smtp.senderPass),
+        secure: smtp.secure === true,
+      };
+    }
+    if (input.sendGridConfig !== undefined) {
+      blocks.sendGridConfig = {
+        sender: input.sendGridConfig.sender,
+        apikey: input.sendGridConfig.apikey,
+      };
+    }
+    for (const key of ['aliExmailConfig', 'tencentExmailConfig'] as const) {
+      const block = input[key];
+      if (block !== undefined) {
+        blocks[key] = { sender: block.sender, senderPass: block.senderPass };
+      }
+    }
+    return blocks;
+  }
+
+  /** Ciphertext of every secret, bound to the tenant and the field so it cannot be moved. */
+  encrypt(tenantId: string, blocks: ProviderBlocks): ProviderBlocks {
+    return mapSecrets(blocks, (key, secret) =>
+      this.cipher.encrypt(secret, associatedData(tenantId, key)),
+    );
+  }
+
+  /** Plaintext of every stored secret; one that cannot be decrypted becomes UNREADABLE_SECRET. */
+  decrypt(tenantId: string, blocks: ProviderBlocks): ProviderBlocks {
+    return mapSecrets(blocks, (key, ciphertext) => {
+      try {
+        return this.cipher.decrypt(ciphertext, associatedData(tenantId, key));
+      } catch (error) {
+        if (error instanceof SecretDecryptionError) {
+          return UNREADABLE_SECRET;
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** The stored row as a plaintext config (for merging, diffing and using). */
+  toPlain(row: ProviderConfigEntity): PlainProviderConfig {
+    return {
+      type: row.type,
+      enabled: row.enabled,
+      fallbackOnFailure: row.fallbackOnFailure,
+      blocks: this.decrypt(row.tenantId, row.config),
+    };
+  }
+
+  /** GenAuth's EmailProviderDto with every secret masked, plus mailgate's extras. */
+  toDto(row: ProviderConfigEntity): EmailProviderDto {
+    const masked = mapSecrets(row.config, () => SECRET_MASK);
+    return {
+      enabled: row.enabled,
+      type: row.type,
+      ...(masked.smtpConfig === undefined
+        ? {}
+        : { smtpConfig: { ...masked.smtpConfig, secure: masked.smtpConfig.secure === true } }),
+      ...(masked.sendGridConfig === undefined ? {} : { sendGridConfig: masked.sendGridConfig }),
+      ...(masked.aliExmailConfig === undefined ? {} : { aliExmailConfig: masked.aliExmailConfig }),
+      ...(masked.tencentExmailConfig === undefined
+        ? {}
+        : { tencentExmailConfig: masked.tencentExmailConfig }),
+      fallbackOnFailure: row.fallbackOnFailure,
+      version: row.version,
+      lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
+      lastVerifyError: row.lastVerifyError ?? null,
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+
+  toAuditEntry(row: ProviderConfigAuditEntity): ProviderConfigAuditEntryDto {
+    return {
+      id: String(row.id),
+      version: row.version,
+      action: row.action,
+      actorKeyId: row.actorKeyId,
+      changes: row.changes,
+      createdAt: row.createdAt.toISOString(),
+    };
+  }
+}
+
+/** What a secret's ciphertext is bound to: moving it to another tenant or field fails to decrypt. */
+export function associatedData(tenantId: string, key: BlockKey): string {
+  return `email_provider_configs|${tenantId}|${key}.${SECRET_FIELD[key]}`;
+}
+
+/** The transport's view of the chosen type's block, or null when that block is absent. */
+export function toResolved(
+  type: ProviderType,
+  blocks: ProviderBlocks,
+): ResolvedProviderConfig | null {
+  switch (type) {
+    case 'custom':
+      return blocks.smtpConfig === undefined ? null : { type, smtpConfig: blocks.smtpConfig };
+    case 'sendgrid':
+      return blocks.sendGridConfig === undefined
+        ? null
+        : { type, sendGridConfig: blocks.sendGridConfig };
+    case 'ali':
+      return blocks.aliExmailConfig === undefined
+        ? null
+        : { type, aliExmailConfig: blocks.aliExmailConfig };
+    case 'qq':
+      return blocks.tencentExmailConfig === undefined
+        ? null
+        : { type, tencentExmailConfig: blocks.tencentExmailConfig };
+  }
+}
+
+/** True when the chosen type's stored secret could not be decrypted. */
+export function hasUnreadableSecret(type: ProviderType, blocks: ProviderBlocks): boolean {
+  const key = BLOCK_OF_TYPE[type];
+  const block = blocks[key] as AnyBlock | undefined;
+  return block !== undefined && block[SECRET_FIELD[key]] === UNREADABLE_SECRET;
+}

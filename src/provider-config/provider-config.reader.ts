@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { DeliveryError } from '../transports/delivery-error';
+import { hasUnreadableSecret, ProviderConfigMapper, toResolved } from './provider-config.mapper';
+import { ProviderConfigRepository } from './provider-config.repository';
+import type { ActiveProviderConfig } from './provider-config.types';
+
+/**
+ * The dispatcher's read side: the tenant's active provider with secrets decrypted (in memory
+ * only), and a one-row version probe so every replica notices a change quickly.
+ */
+@Injectable()
+export class ProviderConfigReader {
+  constructor(
+    private readonly repository: ProviderConfigRepository,
+    private readonly mapper: ProviderConfigMapper,
+  ) {}
+
+  /**
+   * The tenant's configuration, or null when none was ever saved. `config` is null when the
+   * provider is disabled (the built-in mailer applies). Throws a `config` DeliveryError when an
+   * enabled provider's secret cannot be decrypted (MAILGATE_SECRET_KEY lost its key).
+   */
+  async getActive(tenantId: string): Promise<ActiveProviderConfig | null> {
+    const row = await this.repository.find(tenantId);
+    if (row === null) {
+      return null;
+    }
+    const active = {
+      version: row.version,
+      enabled: row.enabled,
+      fallbackOnFailure: row.fallbackOnFailure,
+    };
+    if (!row.enabled) {
+      return { ...active, config: null };
+    }
+    const blocks = this.mapper.decrypt(tenantId, row.config);
+    if (hasUnreadableSecret(row.type, blocks)) {
+      throw new DeliveryError(
+        'config',
+        'The stored provider secret cannot be decrypted with MAILGATE_SECRET_KEY; save the provider config again',
+        { code: 'SECRET_UNREADABLE' },
+      );
+    }
+    return { ...active, config: toResolved(row.type, blocks) };
+  }
+
+  /** The saved config's version (null: none saved): one primary-key lookup, cheap to poll. */
+  async currentVersion(tenantId: string): Promise<number | null> {
+    return (await this.repository.currentVersion(tenantId))?.version ?? null;
+  }
+}

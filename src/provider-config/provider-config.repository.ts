@@ -1,0 +1,211 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ProviderErrorDto } from './dto/email-provider.dto';
+import { ProviderConfigAuditEntity } from './provider-config-audit.entity';
+import type { AuditAction } from './provider-config.constants';
+import { ProviderConfigEntity } from './provider-config.entity';
+import type { ProviderBlocks } from './provider-config.types';
+import type { ProviderType } from './provider-type.enum';
+
+/** The row a save writes; version, timestamps and the verification result are the repository's. */
+export interface ProviderConfigWrite {
+  type: ProviderType;
+  enabled: boolean;
+  fallbackOnFailure: boolean;
+  /** Secrets already encrypted. */
+  config: ProviderBlocks;
+  /** False when the type and its block are unchanged, so the last verification still applies. */
+  resetVerification: boolean;
+}
+
+/** What a planner decides inside the save transaction; null means "no change, write nothing". */
+export interface SavePlan {
+  write: ProviderConfigWrite;
+  action: Extract<AuditAction, 'create' | 'update'>;
+  changes: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  rows: ProviderConfigAuditEntity[];
+  /** Id to continue below, when there are older rows. */
+  nextCursor: string | null;
+}
+
+interface ConfigRow {
+  tenant_id: string;
+  type: ProviderType;
+  enabled: boolean;
+  config: ProviderBlocks;
+  fallback_on_failure: boolean;
+  version: number;
+  last_verified_at: Date | null;
+  last_verify_error: ProviderErrorDto | null;
+  updated_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toEntity(row: ConfigRow): ProviderConfigEntity {
+  return Object.assign(new ProviderConfigEntity(), {
+    tenantId: row.tenant_id,
+    type: row.type,
+    enabled: row.enabled,
+    config: row.config,
+    fallbackOnFailure: row.fallback_on_failure,
+    version: row.version,
+    lastVerifiedAt: row.last_verified_at,
+    lastVerifyError: row.last_verify_error,
+    updatedBy: row.updated_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+/** Advisory-lock class of provider-config writes (two-int form: its own key space). */
+const LOCK_CLASS = 0x6d670001;
+
+/** TypeORM access for the provider configuration aggregate: the config row and its audit trail. */
+@Injectable()
+export class ProviderConfigRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  find(tenantId: string): Promise<ProviderConfigEntity | null> {
+    return this.dataSource.getRepository(ProviderConfigEntity).findOneBy({ tenantId });
+  }
+
+  /** One primary-key lookup of two small columns: cheap enough to poll every second per tenant. */
+  async currentVersion(tenantId: string): Promise<{ version: number; updatedAt: Date } | null> {
+    const rows: Array<{ version: number; updated_at: Date }> = await this.dataSource.query(
+      'SELECT version, updated_at FROM email_provider_configs WHERE tenant_id = $1',
+      [tenantId],
+    );
+    return rows.length === 0 ? null : { version: rows[0].version, updatedAt: rows[0].updated_at };
+  }
+
+  /**
+   * Saves a change and its audit row in one transaction. Writers of one tenant are serialized
+   * (advisory lock) so `plan` sees the row it replaces; the version is bumped in the upsert
+   * itself. Returns the row as stored, or the current one when `plan` finds nothing to change.
+   */
+  async save(
+    tenantId: string,
+    actorKeyId: string | null,
+    plan: (current: ProviderConfigEntity | null) => SavePlan | null,
+  ): Promise<ProviderConfigEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, tenantId]);
+      const currentRows: ConfigRow[] = await manager.query(
+        'SELECT * FROM email_provider_configs WHERE tenant_id = $1',
+        [tenantId],
+      );
+      const current = currentRows.length === 0 ? null : toEntity(currentRows[0]);
+      const decided = plan(current);
+      if (decided === null) {
+        // Only reachable with a current row: a first save always changes something.
+        return current as ProviderConfigEntity;
+      }
+      const { write } = decided;
+      const rows: ConfigRow[] = await manager.query(
+        `INSERT INTO email_provider_configs AS c
+           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by)
+         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6)
+         ON CONFLICT (tenant_id) DO UPDATE SET
+           type = EXCLUDED.type,
+           enabled = EXCLUDED.enabled,
+           config = EXCLUDED.config,
+           fallback_on_failure = EXCLUDED.fallback_on_failure,
+           version = c.version + 1,
+           updated_by = EXCLUDED.updated_by,
+           updated_at = now(),
+           last_verified_at = CASE WHEN $7 THEN NULL ELSE c.last_verified_at END,
+           last_verify_error = CASE WHEN $7 THEN NULL ELSE c.last_verify_error END
+         RETURNING *`,
+        [
+          tenantId,
+          write.type,
+          write.enabled,
+          JSON.stringify(write.config),
+          write.fallbackOnFailure,
+          actorKeyId,
+          write.resetVerification,
+        ],
+      );
+      const saved = toEntity(rows[0]);
+      await this.insertAudit(
+        manager,
+        tenantId,
+        saved.version,
+        decided.action,
+        actorKeyId,
+        decided.changes,
+      );
+      return saved;
+    });
+  }
+
+  /**
+   * Stores a verification result on the saved config, only if it is still `version` (a save in
+   * between made the result stale), with an audit row. Returns false when it was stale.
+   */
+  async recordVerification(
+    tenantId: string,
+    version: number,
+    actorKeyId: string | null,
+    error: ProviderErrorDto | null,
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      // TypeORM answers an UPDATE on PostgreSQL with [rows, affected count].
+      const [, affected] = await manager.query<[unknown[], number]>(
+        `UPDATE email_provider_configs
+            SET last_verified_at = now(), last_verify_error = $3::jsonb
+          WHERE tenant_id = $1 AND version = $2`,
+        [tenantId, version, error === null ? null : JSON.stringify(error)],
+      );
+      if (affected === 0) {
+        return false;
+      }
+      await this.insertAudit(
+        manager,
+        tenantId,
+        version,
+        'verify',
+        actorKeyId,
+        error === null ? { result: 'ok' } : { result: 'failed', error },
+      );
+      return true;
+    });
+  }
+
+  /** Audit rows of one tenant, newest first, below `cursor` (an id) when given. */
+  async history(tenantId: string, limit: number, cursor?: string): Promise<AuditPage> {
+    const query = this.dataSource
+      .getRepository(ProviderConfigAuditEntity)
+      .createQueryBuilder('a')
+      .where('a.tenantId = :tenantId', { tenantId })
+      .orderBy('a.id', 'DESC')
+      .limit(limit + 1);
+    if (cursor !== undefined) {
+      query.andWhere('a.id < :cursor', { cursor });
+    }
+    const rows = await query.getMany();
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    return { rows: page, nextCursor: more ? String(page[page.length - 1].id) : null };
+  }
+
+  private async insertAudit(
+    manager: EntityManager,
+    tenantId: string,
+    version: number,
+    action: AuditAction,
+    actorKeyId: string | null,
+    changes: Record<string, unknown>,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO provider_config_audit (tenant_id, version, action, actor_key_id, changes)
+       VALUES ($1, $2, $3, $4, $5::jsonb)`,
+      [tenantId, version, action, actorKeyId, JSON.stringify(changes)],
+    );
+  }
+}
