@@ -1,0 +1,426 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger.constants';
+import { APP_ENV } from '../config/app-env.constants';
+import type { ReadyEnv } from '../app.module';
+import { LifecycleService } from '../health/lifecycle.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { DeliveryError } from '../transports/delivery-error';
+import type {
+  MailTransport,
+  OutboundEmail,
+  SendResult,
+} from '../transports/mail-transport.interface';
+import {
+  EmailMessagesRepository,
+  OUTBOX_CHANNEL,
+  type ClaimedMessage,
+  type StoredError,
+} from './email-messages.repository';
+import { TransportResolver, type Route } from './transport-resolver';
+
+/** Safety-net poll while idle; NOTIFY wakes the dispatcher at once for new work. */
+const IDLE_POLL_MS = 2_000;
+/** Never poll faster than this when rows are due but held by other replicas. */
+const MIN_IDLE_MS = 50;
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+/** How long shutdown waits for in-flight sends before releasing their leases. */
+const DRAIN_MS = 20_000;
+
+export function toOutbound(message: ClaimedMessage): OutboundEmail {
+  const p = message.payload;
+  return {
+    messageId: message.id,
+    from: p.from,
+    to: p.to,
+    cc: p.cc,
+    bcc: p.bcc,
+    replyTo: p.replyTo,
+    subject: p.subject,
+    text: p.text,
+    html: p.html,
+    headers: p.headers,
+    attachments: p.attachments?.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      cid: a.cid,
+      content: Buffer.from(a.content, 'base64'),
+    })),
+  };
+}
+
+/** Exponential backoff with full jitter (AWS architecture blog), never sooner than Retry-After. */
+export function backoffMs(
+  attempt: number,
+  baseMs: number,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.max(Math.floor(random() * ceiling), retryAfterMs ?? 0);
+}
+
+function asDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) {
+    return error;
+  }
+  // Anything unclassified is retried: it was not the provider refusing the message.
+  return new DeliveryError('transient', 'Unexpected error while sending', {
+    code: 'UNEXPECTED',
+    cause: error,
+  });
+}
+
+function secondsSince(start: Date): number {
+  return (Date.now() - start.getTime()) / 1000;
+}
+
+function stored(error: DeliveryError): StoredError {
+  return {
+    class: error.errorClass,
+    code: error.code,
+    status: error.status,
+    message: error.message,
+  };
+}
+
+/**
+ * The outbox worker: claims due messages with FOR UPDATE SKIP LOCKED, leases them, sends them
+ * with bounded concurrency through the tenant's transport, and applies the error class:
+ * rejected/config fail at once; transient/rate_limited/auth retry with backoff until
+ * DISPATCH_MAX_ATTEMPTS. Delivery is at-least-once; every attempt carries one Message-ID.
+ */
+@Injectable()
+export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly log: Logger;
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly inflight = new Set<Promise<void>>();
+  private waker?: () => void;
+  private wakePending = false;
+  private listener?: Client;
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly repo: EmailMessagesRepository,
+    private readonly resolver: TransportResolver,
+    private readonly lifecycle: LifecycleService,
+    @Inject(APP_ENV) private readonly env: ReadyEnv,
+    @Inject(LOGGER) logger: Logger,
+    private readonly metrics: MetricsService,
+  ) {
+    this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.env.app.role === 'api') {
+      return;
+    }
+    this.running = true;
+    this.lifecycle.onDrain(() => this.stop());
+    this.listen();
+    this.loop = this.run();
+    this.log.info({ concurrency: this.env.dispatch.concurrency }, 'dispatcher started');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Stops claiming, lets in-flight sends finish (bounded), and gives back what is left. */
+  async stop(): Promise<void> {
+    if (!this.running) {
+      return;
+    }
+    this.running = false;
+    this.wake();
+    clearTimeout(this.reconnectTimer);
+    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise((r) => (timer = setTimeout(r, Math.min(DRAIN_MS, this.env.dispatch.leaseMs)))),
+    ]);
+    clearTimeout(timer);
+    try {
+      const released = await this.repo.releaseLeases(this.workerId);
+      if (released > 0) {
+        this.log.warn({ released }, 'released leases of unfinished sends');
+      }
+    } catch (error) {
+      this.log.error({ err: error }, 'could not release leases; they expire by themselves');
+    }
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    this.log.info('dispatcher stopped');
+  }
+
+  /** Wakes the loop (new work, a free slot, or stop). */
+  private wake(): void {
+    this.wakePending = true;
+    const waker = this.waker;
+    this.waker = undefined;
+    waker?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waker = undefined;
+        this.wakePending = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waker = done;
+    });
+  }
+
+  /** A dedicated connection LISTENing for new work; reconnects after database restarts. */
+  private listen(): void {
+    if (!this.running) {
+      return;
+    }
+    const client = new Client({
+      connectionString: this.env.database.url,
+      application_name: 'mailgate-listener',
+    });
+    const retry = (error?: unknown): void => {
+      if (this.listener === client) {
+        this.listener = undefined;
+      }
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      void client.end().catch(() => undefined);
+      if (this.running) {
+        if (error !== undefined) {
+          this.log.warn({ err: error }, 'outbox listener lost; reconnecting');
+        }
+        this.reconnectTimer = setTimeout(() => this.listen(), 1_000);
+      }
+    };
+    client.on('notification', () => this.wake());
+    client.on('error', retry);
+    client.on('end', () => retry());
+    this.listener = client;
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${OUTBOX_CHANNEL}`))
+      .then(() => this.wake())
+      .catch(retry);
+  }
+
+  private async run(): Promise<void> {
+    const { concurrency, leaseMs } = this.env.dispatch;
+    while (this.running) {
+      const free = concurrency - this.inflight.size;
+      if (free > 0 && !this.lifecycle.draining) {
+        let claimed: number;
+        try {
+          const messages = await this.repo.claim(free, leaseMs, this.workerId);
+          claimed = messages.length;
+          for (const message of messages) {
+            this.track(this.process(message));
+          }
+        } catch (error) {
+          this.log.error({ err: error }, 'claim failed; retrying');
+          await this.sleep(1_000);
+          continue;
+        }
+        if (claimed === free) {
+          continue;
+        }
+      }
+      if (!this.running) {
+        break;
+      }
+      if (this.inflight.size >= concurrency) {
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      await this.sleep(await this.idleMs());
+    }
+  }
+
+  private async idleMs(): Promise<number> {
+    try {
+      const due = await this.repo.nextDueAt();
+      if (due === null) {
+        return IDLE_POLL_MS;
+      }
+      return Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, new Date(due).getTime() - Date.now()));
+    } catch {
+      return IDLE_POLL_MS;
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) =>
+        this.log.error({ err: error }, 'dispatch bookkeeping failed; the lease will expire'),
+      )
+      .finally(() => {
+        this.inflight.delete(tracked);
+        this.wake();
+      });
+    this.inflight.add(tracked);
+  }
+
+  private async send(transport: MailTransport, message: ClaimedMessage): Promise<SendResult> {
+    let timer: NodeJS.Timeout | undefined;
+    // Transports bound their own timeouts; this is the backstop that keeps the lease meaningful.
+    const backstop = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DeliveryError('transient', 'Send timed out', { code: 'ETIMEDOUT' })),
+        Math.max(1_000, this.env.dispatch.leaseMs * 0.8),
+      );
+    });
+    try {
+      return await Promise.race([transport.send(toOutbound(message)), backstop]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async process(message: ClaimedMessage): Promise<void> {
+    let route: Route;
+    try {
+      route = await this.resolver.resolve(message.tenantId);
+    } catch (error) {
+      this.log.error({ err: error, messageId: message.id }, 'could not resolve the transport');
+      route = {
+        transport: { name: 'unresolved' } as MailTransport,
+        fallbackReason: null,
+        fallbackOnFailure: false,
+      };
+      // A DeliveryError (an undecryptable secret is `config`) keeps its class; the rest is retried.
+      await this.handleFailure(message, route, new Date(), asDeliveryError(error));
+      return;
+    }
+    if (route.fallbackReason !== null) {
+      this.metrics.fellBack(route.fallbackReason);
+    }
+    const startedAt = new Date();
+    try {
+      const result = await this.send(route.transport, message);
+      this.metrics.attemptSucceeded(route.transport.name, secondsSince(startedAt));
+      await this.repo.markSent(
+        message.id,
+        {
+          transport: route.transport.name,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        },
+        {
+          providerMessageId: result.providerMessageId,
+          capturedMime: result.capturedMime,
+          fallbackReason: route.fallbackReason,
+        },
+      );
+    } catch (error) {
+      await this.handleFailure(message, route, startedAt, asDeliveryError(error));
+    }
+  }
+
+  private async handleFailure(
+    message: ClaimedMessage,
+    route: Route,
+    startedAt: Date,
+    error: DeliveryError,
+  ): Promise<void> {
+    const { maxAttempts, retryBaseMs } = this.env.dispatch;
+    const attempt = {
+      transport: route.transport.name,
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+    };
+    const retriable =
+      error.errorClass === 'transient' ||
+      error.errorClass === 'rate_limited' ||
+      error.errorClass === 'auth';
+    const exhausted = message.attempt >= maxAttempts;
+    this.log.warn(
+      {
+        messageId: message.id,
+        attempt: message.attempt,
+        transport: route.transport.name,
+        error: stored(error),
+      },
+      'send failed',
+    );
+
+    const fallbackReason =
+      route.fallbackOnFailure && route.fallbackReason === null
+        ? error.errorClass === 'auth'
+          ? `provider authentication failed (${error.code})`
+          : retriable && exhausted
+            ? `provider retries exhausted (${error.code})`
+            : null
+        : null;
+    if (fallbackReason !== null) {
+      this.metrics.attemptFailed(
+        attempt.transport,
+        'fallback',
+        error.errorClass,
+        attempt.durationMs / 1000,
+      );
+      await this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error));
+      await this.sendViaBuiltin(message, fallbackReason);
+      return;
+    }
+    const retryAt =
+      retriable && !exhausted
+        ? new Date(Date.now() + backoffMs(message.attempt, retryBaseMs, error.retryAfterMs))
+        : null;
+    this.metrics.attemptFailed(
+      attempt.transport,
+      retryAt === null ? 'failed' : 'retry',
+      error.errorClass,
+      attempt.durationMs / 1000,
+    );
+    await this.repo.markAttemptFailed(
+      message.id,
+      this.workerId,
+      attempt,
+      stored(error),
+      retryAt,
+      route.fallbackReason,
+    );
+  }
+
+  private async sendViaBuiltin(message: ClaimedMessage, reason: string): Promise<void> {
+    const transport = this.resolver.builtin();
+    const route: Route = { transport, fallbackReason: reason, fallbackOnFailure: false };
+    this.metrics.fellBack(reason);
+    const startedAt = new Date();
+    try {
+      const result = await this.send(transport, message);
+      this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
+      await this.repo.markSent(
+        message.id,
+        { transport: transport.name, startedAt, durationMs: Date.now() - startedAt.getTime() },
+        {
+          providerMessageId: result.providerMessageId,
+          capturedMime: result.capturedMime,
+          fallbackReason: reason,
+        },
+      );
+    } catch (error) {
+      await this.handleFailure(message, route, startedAt, asDeliveryError(error));
+    }
+  }
+}

@@ -1,0 +1,414 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/app.exception';
+import { ApiCode } from '../common/api-code.enum';
+import type { DeliveryErrorClass } from '../transports/delivery-error';
+import type { EmailPayload, ValidatedEmail } from './email-request.validator';
+import type { EmailStatus } from './email-status.enum';
+
+/** Channel the accept path notifies on commit, so idle dispatchers wake at once. */
+export const OUTBOX_CHANNEL = 'mailgate_outbox';
+
+export interface MessageRow {
+  id: string;
+  tenant_id: string;
+  status: EmailStatus;
+  idempotency_key: string | null;
+  payload: EmailPayload;
+  tags: string[] | null;
+  metadata: Record<string, unknown> | null;
+  size_bytes: number;
+  attempts: number;
+  next_attempt_at: Date;
+  locked_until: Date | null;
+  transport: string | null;
+  fallback_reason: string | null;
+  provider_message_id: string | null;
+  last_error: StoredError | null;
+  captured_mime?: string | null;
+  created_at: Date;
+  /** created_at with PostgreSQL's microseconds (a JS Date keeps only milliseconds): the list cursor. */
+  created_cursor: string;
+  updated_at: Date;
+  sent_at: Date | null;
+}
+
+export interface AttemptRow {
+  attempt_no: number;
+  transport: string;
+  outcome: 'sent' | 'retry' | 'failed';
+  error_class: string | null;
+  error_code: string | null;
+  error_status: number | null;
+  error_message: string | null;
+  provider_message_id: string | null;
+  started_at: Date;
+  finished_at: Date;
+  duration_ms: number;
+}
+
+export interface StoredError {
+  class: DeliveryErrorClass;
+  code: string;
+  status?: number;
+  message: string;
+}
+
+export interface ClaimedMessage {
+  id: string;
+  tenantId: string;
+  payload: EmailPayload;
+  /** This attempt's number (1 for the first). */
+  attempt: number;
+}
+
+export interface AttemptRecord {
+  transport: string;
+  startedAt: Date;
+  durationMs: number;
+}
+
+const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
+  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id, last_error,
+  created_at, updated_at, sent_at,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23503';
+}
+
+/** All outbox SQL in one place. Everything runs as single statements (one round trip each). */
+@Injectable()
+export class EmailMessagesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Inserts one message (status queued) and notifies the dispatchers at commit. With an
+   * idempotency key, a second insert of the same key is a no-op and the first row is returned.
+   */
+  async insertOne(
+    tenantId: string,
+    email: ValidatedEmail,
+    idempotency?: { key: string; hash: string },
+  ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
+    const id = randomUUID();
+    try {
+      const rows: Array<{ id: string; status: EmailStatus }> = await this.db.query(
+        `WITH ins AS (
+           INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes)
+           VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING id, status
+         )
+         SELECT id, status, pg_notify('${OUTBOX_CHANNEL}', '') AS notified FROM ins`,
+        [
+          id,
+          tenantId,
+          idempotency?.key ?? null,
+          idempotency?.hash ?? null,
+          email.payload,
+          email.tags,
+          email.metadata,
+          email.sizeBytes,
+        ],
+      );
+      if (rows.length > 0) {
+        return {
+          id: rows[0].id,
+          status: rows[0].status,
+          created: true,
+          requestHash: idempotency?.hash ?? null,
+        };
+      }
+    } catch (error) {
+      if (isForeignKeyViolation(error)) {
+        throw new AppException(ApiCode.NotFound, 'Unknown tenant');
+      }
+      throw error;
+    }
+    // The key was used before (or concurrently, and that insert committed first).
+    const existing: Array<{ id: string; status: EmailStatus; request_hash: string | null }> =
+      await this.db.query(
+        `SELECT id, status, request_hash FROM email_messages WHERE tenant_id = $1 AND idempotency_key = $2`,
+        [tenantId, idempotency!.key],
+      );
+    return {
+      id: existing[0].id,
+      status: existing[0].status,
+      created: false,
+      requestHash: existing[0].request_hash,
+    };
+  }
+
+  /** Inserts many messages in one statement and one transaction. */
+  async insertMany(tenantId: string, emails: ValidatedEmail[]): Promise<string[]> {
+    if (emails.length === 0) {
+      return [];
+    }
+    const ids = emails.map(() => randomUUID());
+    try {
+      await this.db.query(
+        `WITH ins AS (
+           INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
+           SELECT u.id, $2, 'queued', u.payload,
+                  CASE WHEN u.tags IS NULL THEN NULL
+                       ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
+                  u.metadata, u.size_bytes
+           FROM unnest($1::uuid[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
+             AS u(id, payload, tags, metadata, size_bytes)
+           RETURNING 1
+         )
+         SELECT count(*)::int AS n, pg_notify('${OUTBOX_CHANNEL}', '') FROM ins`,
+        [
+          ids,
+          tenantId,
+          emails.map((e) => JSON.stringify(e.payload)),
+          emails.map((e) => (e.tags === null ? null : JSON.stringify(e.tags))),
+          emails.map((e) => (e.metadata === null ? null : JSON.stringify(e.metadata))),
+          emails.map((e) => e.sizeBytes),
+        ],
+      );
+    } catch (error) {
+      if (isForeignKeyViolation(error)) {
+        throw new AppException(ApiCode.NotFound, 'Unknown tenant');
+      }
+      throw error;
+    }
+    return ids;
+  }
+
+  async findById(tenantId: string, id: string, withMime = false): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${SUMMARY_COLUMNS}${withMime ? ', captured_mime' : ''}
+       FROM email_messages WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async statusOf(tenantId: string, id: string): Promise<EmailStatus | null> {
+    const rows: Array<{ status: EmailStatus }> = await this.db.query(
+      `SELECT status FROM email_messages WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0]?.status ?? null;
+  }
+
+  async attemptsOf(messageId: string): Promise<AttemptRow[]> {
+    return this.db.query(
+      `SELECT attempt_no, transport, outcome, error_class, error_code, error_status, error_message,
+              provider_message_id, started_at, finished_at, duration_ms
+       FROM email_attempts WHERE message_id = $1 ORDER BY id`,
+      [messageId],
+    );
+  }
+
+  /** Keyset pagination, newest first: the cursor is the last row's (created_at, id). */
+  async list(
+    tenantId: string,
+    options: { status?: EmailStatus; after?: { createdAt: string; id: string }; limit: number },
+  ): Promise<MessageRow[]> {
+    const params: unknown[] = [tenantId];
+    const where = ['tenant_id = $1'];
+    if (options.status !== undefined) {
+      params.push(options.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (options.after !== undefined) {
+      params.push(options.after.createdAt, options.after.id);
+      where.push(
+        `(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+      );
+    }
+    params.push(options.limit);
+    return this.db.query(
+      `SELECT ${SUMMARY_COLUMNS} FROM email_messages WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /** Puts a failed message back in the queue with a fresh attempt budget. */
+  async requeueFailed(
+    tenantId: string,
+    id: string,
+  ): Promise<'requeued' | 'not_found' | 'not_failed'> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `WITH upd AS (
+         UPDATE email_messages
+         SET status = 'queued', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
+         RETURNING id
+       )
+       SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM upd`,
+      [tenantId, id],
+    );
+    if (rows.length > 0) {
+      return 'requeued';
+    }
+    return (await this.statusOf(tenantId, id)) === null ? 'not_found' : 'not_failed';
+  }
+
+  /**
+   * The claim query. Takes due queued rows and rows whose lease expired (a replica crashed
+   * mid-send), skipping rows other replicas hold locked, and leases them to this worker.
+   * The attempt counter moves here, so a message that crashes its sender still runs out.
+   */
+  async claim(limit: number, leaseMs: number, workerId: string): Promise<ClaimedMessage[]> {
+    // Ends in a SELECT: TypeORM answers a bare UPDATE ... RETURNING with [rows, count].
+    const rows: Array<{ id: string; tenant_id: string; payload: EmailPayload; attempts: number }> =
+      await this.db.query(
+        `WITH due AS (
+           SELECT id FROM email_messages
+           WHERE (status = 'queued' AND next_attempt_at <= now())
+              OR (status = 'sending' AND locked_until < now())
+           ORDER BY next_attempt_at
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED
+         ), claimed AS (
+           UPDATE email_messages m
+           SET status = 'sending', attempts = m.attempts + 1, locked_by = $3,
+               locked_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
+           FROM due WHERE m.id = due.id
+           RETURNING m.id, m.tenant_id, m.payload, m.attempts
+         )
+         SELECT id, tenant_id, payload, attempts FROM claimed`,
+        [limit, leaseMs, workerId],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      payload: r.payload,
+      attempt: r.attempts,
+    }));
+  }
+
+  /** When the next queued message (or expired lease) becomes due, to sleep exactly until then. */
+  async nextDueAt(): Promise<Date | null> {
+    const rows: Array<{ due: Date | null }> = await this.db.query(
+      `SELECT least(
+         (SELECT min(next_attempt_at) FROM email_messages WHERE status = 'queued'),
+         (SELECT min(locked_until) FROM email_messages WHERE status = 'sending')
+       ) AS due`,
+    );
+    return rows[0]?.due ?? null;
+  }
+
+  async markSent(
+    id: string,
+    attempt: AttemptRecord,
+    result: {
+      providerMessageId: string | null;
+      capturedMime?: string;
+      fallbackReason: string | null;
+    },
+  ): Promise<void> {
+    // Unconditional: a message that reached the provider is sent, whoever held the lease.
+    await this.db.query(
+      `WITH m AS (
+         UPDATE email_messages
+         SET status = 'sent', transport = $2, provider_message_id = $3, captured_mime = $4,
+             fallback_reason = $5, last_error = NULL, sent_at = now(), updated_at = now(),
+             locked_until = NULL, locked_by = NULL
+         WHERE id = $1
+         RETURNING id, attempts
+       )
+       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
+       SELECT id, attempts, $2, 'sent', $3, $6, $7 FROM m`,
+      [
+        id,
+        attempt.transport,
+        result.providerMessageId,
+        result.capturedMime ?? null,
+        result.fallbackReason,
+        attempt.startedAt,
+        attempt.durationMs,
+      ],
+    );
+  }
+
+  /**
+   * Records a failed attempt and either schedules the next one (`retryAt`) or fails the message.
+   * Fenced on the lease: a worker whose lease was taken over does not overwrite the new owner.
+   */
+  async markAttemptFailed(
+    id: string,
+    workerId: string,
+    attempt: AttemptRecord,
+    error: StoredError,
+    retryAt: Date | null,
+    fallbackReason: string | null,
+  ): Promise<void> {
+    await this.db.query(
+      `WITH m AS (
+         UPDATE email_messages
+         SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'queued' END,
+             next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
+             last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
+             locked_until = NULL, locked_by = NULL
+         WHERE id = $1 AND status = 'sending' AND locked_by = $2
+         RETURNING id, attempts
+       )
+       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
+                                   error_status, error_message, started_at, duration_ms)
+       SELECT id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
+              $6, $7, $8, $9, $11, $12 FROM m`,
+      [
+        id,
+        workerId,
+        retryAt,
+        error,
+        attempt.transport,
+        error.class,
+        error.code,
+        error.status ?? null,
+        error.message,
+        fallbackReason,
+        attempt.startedAt,
+        attempt.durationMs,
+      ],
+    );
+  }
+
+  /** Records an attempt that did not decide the message's fate (a provider failure before a fallback). */
+  async recordAttempt(
+    id: string,
+    attemptNo: number,
+    attempt: AttemptRecord,
+    error: StoredError,
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
+                                   error_status, error_message, started_at, duration_ms)
+       VALUES ($1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9)`,
+      [
+        id,
+        attemptNo,
+        attempt.transport,
+        error.class,
+        error.code,
+        error.status ?? null,
+        error.message,
+        attempt.startedAt,
+        attempt.durationMs,
+      ],
+    );
+  }
+
+  /** On shutdown: give this worker's unfinished rows back to the queue without waiting for the lease. */
+  async releaseLeases(workerId: string): Promise<number> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `WITH upd AS (
+         UPDATE email_messages
+         SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL, locked_by = NULL,
+             next_attempt_at = now(), updated_at = now()
+         WHERE status = 'sending' AND locked_by = $1
+         RETURNING id
+       )
+       SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM upd`,
+      [workerId],
+    );
+    return rows.length;
+  }
+}

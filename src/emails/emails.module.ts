@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { ProviderConfigModule } from '../provider-config/provider-config.module';
+import { TenancyModule } from '../tenancy/tenancy.module';
+import { TransportsModule } from '../transports/transports.module';
+import { DispatcherService } from './dispatcher.service';
+import { EmailMessagesRepository } from './email-messages.repository';
+import { EmailsController } from './emails.controller';
+import { EmailsService } from './emails.service';
+import { TransportResolver } from './transport-resolver';
+
+@Module({
+  imports: [ProviderConfigModule, TransportsModule, TenancyModule],
+  controllers: [EmailsController],
+  providers: [EmailMessagesRepository, EmailsService, TransportResolver, DispatcherService],
+  exports: [EmailsService, DispatcherService],
+})
+export class EmailsModule {}

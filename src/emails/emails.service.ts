@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppException, ValidationException, type FieldError } from '../common/app.exception';
+import { ApiCode } from '../common/api-code.enum';
+import { APP_ENV } from '../config/app-env.constants';
+import type { AppEnv } from '../config/env';
+import { MetricsService } from '../metrics/metrics.service';
+import type { Principal } from '../tenancy/principal';
+import { TenantsService } from '../tenancy/tenants.service';
+import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
+import {
+  EmailMessagesRepository,
+  type AttemptRow,
+  type MessageRow,
+} from './email-messages.repository';
+import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
+
+export const MAX_BATCH = 500;
+export const MAX_WAIT_SECONDS = 30;
+const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AcceptedEmail {
+  id: string;
+  status: EmailStatus;
+}
+
+export type BatchItemResult =
+  { index: number; id: string; status: 'queued' } | { index: number; errors: FieldError[] };
+
+export interface EmailView {
+  id: string;
+  status: EmailStatus;
+  from: unknown;
+  to: unknown;
+  cc: unknown;
+  bcc: unknown;
+  subject: string;
+  tags: string[] | null;
+  metadata: Record<string, unknown> | null;
+  sizeBytes: number;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  transport: string | null;
+  fallbackReason: string | null;
+  providerMessageId: string | null;
+  lastError: MessageRow['last_error'];
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string | null;
+  attempts?: Array<{
+    attempt: number;
+    transport: string;
+    outcome: string;
+    errorClass: string | null;
+    errorCode: string | null;
+    errorStatus: number | null;
+    errorMessage: string | null;
+    providerMessageId: string | null;
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+  }>;
+  capturedMime?: string;
+}
+
+function iso(date: Date | null): string | null {
+  return date === null ? null : new Date(date).toISOString();
+}
+
+function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
+  const view: EmailView = {
+    id: row.id,
+    status: row.status,
+    from: row.payload.from ?? null,
+    to: row.payload.to,
+    cc: row.payload.cc ?? null,
+    bcc: row.payload.bcc ?? null,
+    subject: row.payload.subject,
+    tags: row.tags,
+    metadata: row.metadata,
+    sizeBytes: row.size_bytes,
+    attemptCount: row.attempts,
+    nextAttemptAt: row.status === 'queued' ? iso(row.next_attempt_at) : null,
+    transport: row.transport,
+    fallbackReason: row.fallback_reason,
+    providerMessageId: row.provider_message_id,
+    lastError: row.last_error,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+    sentAt: iso(row.sent_at),
+  };
+  if (attempts !== undefined) {
+    view.attempts = attempts.map((a) => ({
+      attempt: a.attempt_no,
+      transport: a.transport,
+      outcome: a.outcome,
+      errorClass: a.error_class,
+      errorCode: a.error_code,
+      errorStatus: a.error_status,
+      errorMessage: a.error_message,
+      providerMessageId: a.provider_message_id,
+      startedAt: iso(a.started_at)!,
+      finishedAt: iso(a.finished_at)!,
+      durationMs: a.duration_ms,
+    }));
+  }
+  if (row.captured_mime !== undefined && row.captured_mime !== null) {
+    view.capturedMime = row.captured_mime;
+  }
+  return view;
+}
+
+function encodeCursor(row: MessageRow): string {
+  return Buffer.from(`${row.created_cursor}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (
+    createdAt === undefined ||
+    id === undefined ||
+    Number.isNaN(Date.parse(createdAt)) ||
+    !UUID_RE.test(id)
+  ) {
+    throw new ValidationException([
+      { field: 'cursor', messages: ['is not a cursor this API returned'] },
+    ]);
+  }
+  return { createdAt, id };
+}
+
+@Injectable()
+export class EmailsService {
+  constructor(
+    private readonly repo: EmailMessagesRepository,
+    private readonly tenants: TenantsService,
+    @Inject(APP_ENV) private readonly env: AppEnv,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** The root key may name a tenant that has no row yet; keys of a tenant imply its row. */
+  private async tenantOf(principal: Principal): Promise<string> {
+    if (principal.root) {
+      await this.tenants.ensureTenant(principal.tenantId);
+    }
+    return principal.tenantId;
+  }
+
+  private validate(body: unknown, prefix = ''): { value?: ValidatedEmail; errors: FieldError[] } {
+    const result = validateEmailRequest(body, prefix);
+    if (result.value !== undefined && result.value.sizeBytes > this.env.limits.maxMessageBytes) {
+      return {
+        errors: [
+          {
+            field: prefix === '' ? 'body' : prefix,
+            messages: [
+              `message is ${result.value.sizeBytes} bytes; the limit is ${this.env.limits.maxMessageBytes}`,
+            ],
+          },
+        ],
+      };
+    }
+    return result;
+  }
+
+  async accept(
+    principal: Principal,
+    body: unknown,
+    idempotencyKey: string | undefined,
+  ): Promise<{ email: AcceptedEmail; replayed: boolean }> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_RE.test(idempotencyKey)) {
+      throw new ValidationException([
+        { field: 'Idempotency-Key', messages: ['must be 1-255 printable ASCII characters'] },
+      ]);
+    }
+    const result = validateEmailRequest(body);
+    if (result.value === undefined) {
+      throw new ValidationException(result.errors);
+    }
+    if (result.value.sizeBytes > this.env.limits.maxMessageBytes) {
+      throw new AppException(
+        ApiCode.PayloadTooLarge,
+        `Message is ${result.value.sizeBytes} bytes; the limit is ${this.env.limits.maxMessageBytes} (MAX_MESSAGE_BYTES)`,
+      );
+    }
+    const idempotency =
+      idempotencyKey === undefined
+        ? undefined
+        : {
+            key: idempotencyKey,
+            hash: createHash('sha256')
+              .update(
+                JSON.stringify([result.value.payload, result.value.tags, result.value.metadata]),
+              )
+              .digest('hex'),
+          };
+    const inserted = await this.repo.insertOne(
+      await this.tenantOf(principal),
+      result.value,
+      idempotency,
+    );
+    if (inserted.created) {
+      this.metrics.accepted('single');
+    }
+    if (!inserted.created && inserted.requestHash !== idempotency?.hash) {
+      throw new AppException(
+        ApiCode.IdempotencyKeyReused,
+        'Idempotency-Key was already used with a different request body',
+        { id: inserted.id },
+      );
+    }
+    return { email: { id: inserted.id, status: inserted.status }, replayed: !inserted.created };
+  }
+
+  async acceptBatch(
+    principal: Principal,
+    body: unknown,
+  ): Promise<{ accepted: number; rejected: number; results: BatchItemResult[] }> {
+    const messages = (body as { messages?: unknown } | null)?.messages;
+    const extra =
+      body !== null && typeof body === 'object'
+        ? Object.keys(body).filter((k) => k !== 'messages')
+        : [];
+    if (
+      !Array.isArray(messages) ||
+      messages.length === 0 ||
+      messages.length > MAX_BATCH ||
+      extra.length > 0
+    ) {
+      throw new ValidationException([
+        ...(!Array.isArray(messages) || messages.length === 0 || messages.length > MAX_BATCH
+          ? [{ field: 'messages', messages: [`must be an array of 1 to ${MAX_BATCH} messages`] }]
+          : []),
+        ...extra.map((field) => ({ field, messages: ['is not a known field'] })),
+      ]);
+    }
+    const results: BatchItemResult[] = [];
+    const valid: Array<{ index: number; value: ValidatedEmail }> = [];
+    messages.forEach((item: unknown, index) => {
+      const result = this.validate(item, `messages.${index}`);
+      if (result.value === undefined) {
+        results.push({ index, errors: result.errors });
+      } else {
+        valid.push({ index, value: result.value });
+      }
+    });
+    if (valid.length === 0) {
+      throw new ValidationException(results.flatMap((r) => ('errors' in r ? r.errors : [])));
+    }
+    const ids = await this.repo.insertMany(
+      await this.tenantOf(principal),
+      valid.map((v) => v.value),
+    );
+    this.metrics.accepted('batch', ids.length);
+    valid.forEach((v, i) => results.push({ index: v.index, id: ids[i], status: 'queued' }));
+    results.sort((a, b) => a.index - b.index);
+    return { accepted: valid.length, rejected: messages.length - valid.length, results };
+  }
+
+  async get(principal: Principal, id: string): Promise<EmailView> {
+    const row = UUID_RE.test(id) ? await this.repo.findById(principal.tenantId, id, true) : null;
+    if (row === null) {
+      throw new AppException(ApiCode.NotFound, 'Email not found');
+    }
+    return viewOf(row, await this.repo.attemptsOf(row.id));
+  }
+
+  async list(
+    principal: Principal,
+    query: { status?: string; cursor?: string; limit?: string },
+  ): Promise<{ items: EmailView[]; nextCursor: string | null }> {
+    const errors: FieldError[] = [];
+    if (
+      query.status !== undefined &&
+      !(EMAIL_STATUSES as readonly string[]).includes(query.status)
+    ) {
+      errors.push({ field: 'status', messages: [`must be one of ${EMAIL_STATUSES.join(', ')}`] });
+    }
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+      errors.push({ field: 'limit', messages: ['must be an integer from 1 to 200'] });
+    }
+    const unknown = Object.keys(query).filter((k) => !['status', 'cursor', 'limit'].includes(k));
+    errors.push(
+      ...unknown.map((field) => ({ field, messages: ['is not a known query parameter'] })),
+    );
+    if (errors.length > 0) {
+      throw new ValidationException(errors);
+    }
+    const rows = await this.repo.list(principal.tenantId, {
+      status: query.status as EmailStatus | undefined,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((row) => viewOf(row)),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+    };
+  }
+
+  async retry(principal: Principal, id: string): Promise<AcceptedEmail> {
+    const outcome = UUID_RE.test(id)
+      ? await this.repo.requeueFailed(principal.tenantId, id)
+      : 'not_found';
+    switch (outcome) {
+      case 'requeued':
+        return { id, status: 'queued' };
+      case 'not_found':
+        throw new AppException(ApiCode.NotFound, 'Email not found');
+      case 'not_failed':
+        throw new AppException(ApiCode.Conflict, 'Only a failed email can be retried');
+    }
+  }
+
+  /** RFC 7240 `Prefer: wait=N`: polls until the message is final or the time is up. */
+  async waitForFinal(principal: Principal, id: string, seconds: number): Promise<EmailView | null> {
+    const deadline = Date.now() + Math.min(seconds, MAX_WAIT_SECONDS) * 1000;
+    let delay = 25;
+    while (Date.now() < deadline) {
+      const status = await this.repo.statusOf(principal.tenantId, id);
+      if (status !== null && isFinalStatus(status)) {
+        return this.get(principal, id);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
+      delay = Math.min(delay * 2, 250);
+    }
+    return null;
+  }
+}
+
+/** Parses `Prefer: wait=N` (RFC 7240 §4.3); other preferences are ignored. */
+export function parsePreferWait(header: string | undefined): number | undefined {
+  if (header === undefined) {
+    return undefined;
+  }
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d+)"?/i.exec(header);
+  if (match === null) {
+    return undefined;
+  }
+  return Math.min(Number(match[1]), MAX_WAIT_SECONDS);
+}
