@@ -1,0 +1,419 @@
+import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
+import { ApiCode } from '../common/api-code.enum';
+import { MAX_RECIPIENTS } from '../emails/email-request.validator';
+import { EMAIL_STATUSES } from '../emails/email-status.enum';
+import { MAX_BATCH } from '../emails/emails.service';
+import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
+import { SCOPES } from '../tenancy/scope.enum';
+import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
+
+/**
+ * Schemas the decorators cannot derive: the envelope, the hand-validated send request
+ * (src/emails/email-request.validator.ts) and the answers, which are TypeScript interfaces.
+ */
+
+export type Schema = SchemaObject | ReferenceObject;
+
+export function ref(name: string): ReferenceObject {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+/** Numeric ApiCode values, grouped by the HTTP status their first three digits name. */
+export function apiCodesFor(status: number): number[] {
+  return Object.values(ApiCode)
+    .filter((v): v is number => typeof v === 'number' && Math.floor(v / 100) === status)
+    .sort((a, b) => a - b);
+}
+
+const isoDate: SchemaObject = { type: 'string', format: 'date-time' };
+const nullableIsoDate: SchemaObject = { ...isoDate, nullable: true };
+
+const emailAddress: SchemaObject = {
+  oneOf: [
+    { type: 'string', format: 'email', maxLength: 254, example: 'ada@example.com' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['email'],
+      properties: {
+        name: { type: 'string', maxLength: 256, description: 'Display name, no CR/LF/NUL.' },
+        email: { type: 'string', format: 'email', maxLength: 254 },
+      },
+    },
+  ],
+};
+
+const addressList: SchemaObject = {
+  oneOf: [ref('EmailAddress'), { type: 'array', items: ref('EmailAddress') }],
+};
+
+const providerError: SchemaObject = {
+  type: 'object',
+  required: ['class', 'code', 'message'],
+  properties: {
+    class: { type: 'string', enum: [...DELIVERY_ERROR_CLASSES] },
+    code: { type: 'string', example: 'EAUTH' },
+    status: { type: 'integer', description: 'SMTP reply code or HTTP status', example: 535 },
+    message: { type: 'string' },
+  },
+};
+
+const attempt: SchemaObject = {
+  type: 'object',
+  properties: {
+    attempt: { type: 'integer', minimum: 1 },
+    transport: { type: 'string', example: 'provider:custom' },
+    outcome: { type: 'string', enum: ['sent', 'retry', 'failed'] },
+    errorClass: { type: 'string', enum: [...DELIVERY_ERROR_CLASSES], nullable: true },
+    errorCode: { type: 'string', nullable: true },
+    errorStatus: { type: 'integer', nullable: true },
+    errorMessage: { type: 'string', nullable: true },
+    providerMessageId: { type: 'string', nullable: true },
+    startedAt: isoDate,
+    finishedAt: isoDate,
+    durationMs: { type: 'integer' },
+  },
+};
+
+export const API_SCHEMAS: Record<string, SchemaObject> = {
+  Envelope: {
+    type: 'object',
+    description:
+      "GenAuth's envelope around every JSON answer except health, metrics and docs. `requestId` is also in the `x-request-id` header.",
+    required: ['statusCode', 'message', 'requestId', 'data'],
+    properties: {
+      statusCode: { type: 'integer', example: 200 },
+      message: { type: 'string', example: 'success' },
+      apiCode: { type: 'integer', description: 'Stable code of the error kind (errors only).' },
+      requestId: { type: 'string', example: '5d8f3c1e-8a2b-4c6d-9e0f-1a2b3c4d5e6f' },
+      data: { nullable: true },
+    },
+  },
+  ErrorEnvelope: {
+    allOf: [
+      ref('Envelope'),
+      {
+        type: 'object',
+        required: ['apiCode'],
+        properties: {
+          apiCode: {
+            type: 'integer',
+            enum: Object.values(ApiCode).filter((v) => typeof v === 'number'),
+            description:
+              'The first three digits are the HTTP status the kind maps to (see ApiCode in the source).',
+          },
+          data: {
+            nullable: true,
+            oneOf: [ref('ValidationErrors'), { type: 'object' }],
+            description:
+              '`{ errors }` naming every failing field for 400 ValidationFailed; `{ id }` of the first message for 409 IdempotencyKeyReused; otherwise null.',
+          },
+        },
+      },
+    ],
+  },
+  ValidationErrors: {
+    type: 'object',
+    required: ['errors'],
+    properties: {
+      errors: { type: 'array', items: ref('FieldError') },
+    },
+  },
+  FieldError: {
+    type: 'object',
+    required: ['field', 'messages'],
+    properties: {
+      field: { type: 'string', description: 'Dotted path.', example: 'smtpConfig.smtp_port' },
+      messages: { type: 'array', items: { type: 'string' } },
+    },
+  },
+
+  EmailAddress: emailAddress,
+  EmailRequest: {
+    type: 'object',
+    additionalProperties: false,
+    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; text or html is required; the rendered size counts against MAX_MESSAGE_BYTES.`,
+    required: ['to', 'subject'],
+    properties: {
+      from: {
+        allOf: [ref('EmailAddress')],
+        description: "Defaults to the provider's sender (or BUILTIN_MAIL_FROM).",
+      },
+      to: addressList,
+      cc: addressList,
+      bcc: addressList,
+      replyTo: ref('EmailAddress'),
+      subject: { type: 'string', minLength: 1, maxLength: 998, description: 'No CR/LF/NUL.' },
+      text: { type: 'string' },
+      html: { type: 'string' },
+      attachments: {
+        type: 'array',
+        maxItems: 100,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['filename', 'content'],
+          properties: {
+            filename: { type: 'string', minLength: 1, maxLength: 255 },
+            content: { type: 'string', format: 'byte', description: 'Base64.' },
+            contentType: { type: 'string', example: 'application/pdf' },
+            cid: { type: 'string', maxLength: 250, description: 'Content-ID for inline images.' },
+          },
+        },
+      },
+      headers: {
+        type: 'object',
+        additionalProperties: { type: 'string', maxLength: 998 },
+        description:
+          'X-* (except X-Mailgate*, X-SG*, X-SMTPAPI) and List-Unsubscribe, List-Unsubscribe-Post, List-Id, In-Reply-To, References, Auto-Submitted, Precedence, X-Priority, Importance.',
+      },
+      tags: {
+        type: 'array',
+        maxItems: 20,
+        items: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
+      },
+      metadata: {
+        type: 'object',
+        maxProperties: 50,
+        additionalProperties: {
+          oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+        },
+        description: 'At most 8 KiB as JSON; returned with the message, never sent.',
+      },
+    },
+    example: {
+      to: [{ name: 'Ada Lovelace', email: 'ada@example.com' }],
+      subject: 'Your sign-in code',
+      text: 'Your code is 123456',
+      html: '<p>Your code is <b>123456</b></p>',
+      tags: ['sign-in'],
+    },
+  },
+  EmailBatchRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['messages'],
+    properties: {
+      messages: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: ref('EmailRequest') },
+    },
+  },
+  AcceptedEmail: {
+    type: 'object',
+    required: ['id', 'status'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      status: { type: 'string', enum: [...EMAIL_STATUSES] },
+    },
+  },
+  EmailBatchResult: {
+    type: 'object',
+    required: ['accepted', 'rejected', 'results'],
+    properties: {
+      accepted: { type: 'integer' },
+      rejected: { type: 'integer' },
+      results: {
+        type: 'array',
+        description: 'One item per message, in request order: its id, or why it was refused.',
+        items: {
+          oneOf: [
+            {
+              type: 'object',
+              required: ['index', 'id', 'status'],
+              properties: {
+                index: { type: 'integer' },
+                id: { type: 'string', format: 'uuid' },
+                status: { type: 'string', enum: ['queued'] },
+              },
+            },
+            {
+              type: 'object',
+              required: ['index', 'errors'],
+              properties: {
+                index: { type: 'integer' },
+                errors: { type: 'array', items: ref('FieldError') },
+              },
+            },
+          ],
+        },
+      },
+    },
+  },
+  EmailAttempt: attempt,
+  Email: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      status: { type: 'string', enum: [...EMAIL_STATUSES] },
+      from: { allOf: [ref('EmailAddress')], nullable: true },
+      to: { type: 'array', items: ref('EmailAddress') },
+      cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
+      bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
+      subject: { type: 'string' },
+      tags: { type: 'array', items: { type: 'string' }, nullable: true },
+      metadata: { type: 'object', nullable: true },
+      sizeBytes: { type: 'integer' },
+      attemptCount: { type: 'integer' },
+      nextAttemptAt: { ...nullableIsoDate, description: 'Set while queued.' },
+      transport: {
+        type: 'string',
+        nullable: true,
+        description: '`provider:<type>` or `builtin`.',
+      },
+      fallbackReason: {
+        type: 'string',
+        nullable: true,
+        description: 'Why the built-in mailer sent it instead of the provider.',
+      },
+      providerMessageId: { type: 'string', nullable: true },
+      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      createdAt: isoDate,
+      updatedAt: isoDate,
+      sentAt: nullableIsoDate,
+      attempts: {
+        type: 'array',
+        items: ref('EmailAttempt'),
+        description: 'Single reads only.',
+      },
+      capturedMime: {
+        type: 'string',
+        description: 'Raw MIME kept by the capture:// built-in mailer (development only).',
+      },
+    },
+  },
+  EmailList: {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: ref('Email') },
+      nextCursor: {
+        type: 'string',
+        nullable: true,
+        description: 'Pass as `cursor` for the next page.',
+      },
+    },
+  },
+
+  ProviderError: providerError,
+  EmailProvider: {
+    type: 'object',
+    description:
+      "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
+    required: ['enabled', 'type', 'fallbackOnFailure', 'version', 'updatedAt'],
+    properties: {
+      enabled: { type: 'boolean' },
+      type: { type: 'string', enum: [...PROVIDER_TYPES] },
+      smtpConfig: ref('SmtpConfigDto'),
+      sendGridConfig: ref('SendGridConfigDto'),
+      aliExmailConfig: ref('ExmailConfigDto'),
+      tencentExmailConfig: ref('ExmailConfigDto'),
+      fallbackOnFailure: { type: 'boolean' },
+      version: { type: 'integer', minimum: 1 },
+      lastVerifiedAt: nullableIsoDate,
+      lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
+      updatedAt: isoDate,
+    },
+  },
+  VerifyEmailProviderResult: {
+    type: 'object',
+    required: ['ok'],
+    properties: { ok: { type: 'boolean' }, error: ref('ProviderError') },
+  },
+  SendTestEmailResult: {
+    type: 'object',
+    required: ['ok'],
+    properties: {
+      ok: { type: 'boolean' },
+      providerMessageId: { type: 'string', nullable: true },
+      accepted: { type: 'array', items: { type: 'string' } },
+      rejected: { type: 'array', items: { type: 'string' } },
+      error: ref('ProviderError'),
+    },
+  },
+  EmailProviderHistory: {
+    type: 'object',
+    required: ['list', 'nextCursor'],
+    properties: {
+      list: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            version: { type: 'integer' },
+            action: { type: 'string', example: 'update' },
+            actorKeyId: { type: 'string', nullable: true },
+            changes: {
+              type: 'object',
+              description: 'Field path → { old, new }; secrets show a marker, never a value.',
+            },
+            createdAt: isoDate,
+          },
+        },
+      },
+      nextCursor: { type: 'string', nullable: true },
+    },
+  },
+
+  ApiKey: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', example: 'mgk_0123456789abcdef' },
+      tenant: { type: 'string' },
+      name: { type: 'string', nullable: true },
+      scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } },
+      createdAt: isoDate,
+      createdBy: { type: 'string', nullable: true },
+      lastUsedAt: nullableIsoDate,
+      revokedAt: nullableIsoDate,
+    },
+  },
+  CreatedApiKey: {
+    type: 'object',
+    description: 'The only answer that ever carries the secret.',
+    properties: {
+      id: { type: 'string', example: 'mgk_0123456789abcdef' },
+      secret: { type: 'string' },
+      token: { type: 'string', description: 'Bearer token: `<id>.<secret>`.' },
+      tenant: { type: 'string' },
+      scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } },
+      name: { type: 'string', nullable: true },
+      createdAt: isoDate,
+    },
+  },
+  RevokedApiKey: {
+    type: 'object',
+    properties: { id: { type: 'string' }, revokedAt: isoDate },
+  },
+};
+
+/** The envelope around a successful answer whose `data` is `data`. */
+export function envelopeOf(data: Schema, nullable = false): SchemaObject {
+  return {
+    allOf: [
+      ref('Envelope'),
+      {
+        type: 'object',
+        properties: {
+          statusCode: { type: 'integer', example: 200 },
+          data: nullable ? { allOf: [data], nullable: true } : data,
+        },
+      },
+    ],
+  };
+}
+
+/** The error envelope for one status, with the apiCodes that status can carry. */
+export function errorEnvelopeOf(status: number): SchemaObject {
+  return {
+    allOf: [
+      ref('ErrorEnvelope'),
+      {
+        type: 'object',
+        properties: {
+          statusCode: { type: 'integer', enum: [status] },
+          apiCode: { type: 'integer', enum: apiCodesFor(status) },
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,174 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LOGGER } from '../common/logger.constants';
+import {
+  errorClassLabel,
+  fallbackKind,
+  transportLabel,
+  type AcceptRoute,
+  type AttemptOutcome,
+} from './metric-labels';
+import { ATTEMPT_DURATION_BUCKETS, QUEUE_STATS_TTL_MS } from './metrics.constants';
+import { QueueStatsRepository, type QueueStats } from './queue-stats.repository';
+
+/**
+ * Prometheus metrics of one app instance, in its own Registry (never prom-client's global one:
+ * tests run several apps in one process). Labels are closed sets: no tenant or message ids.
+ */
+@Injectable()
+export class MetricsService implements OnModuleDestroy {
+  readonly registry = new Registry();
+  private readonly log: Logger;
+  private readonly acceptedTotal: Counter<'route'>;
+  private readonly sentTotal: Counter<'transport'>;
+  private readonly failedTotal: Counter<'transport' | 'error_class'>;
+  private readonly attemptsTotal: Counter<'transport' | 'outcome'>;
+  private readonly attemptDuration: Histogram<'transport'>;
+  private readonly retriesTotal: Counter<'error_class'>;
+  private readonly fallbacksTotal: Counter<'reason'>;
+  private readonly queueStatsErrors: Counter;
+  private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
+
+  constructor(
+    private readonly queue: QueueStatsRepository,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ module: 'metrics' });
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+
+    this.acceptedTotal = new Counter({
+      name: 'mailgate_emails_accepted_total',
+      help: 'Messages accepted into the outbox (idempotent replays excluded), by API route.',
+      labelNames: ['route'],
+      registers,
+    });
+    this.sentTotal = new Counter({
+      name: 'mailgate_emails_sent_total',
+      help: 'Messages delivered, by the transport that delivered them.',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.failedTotal = new Counter({
+      name: 'mailgate_emails_failed_total',
+      help: 'Messages that failed for good, by the transport of the last attempt and error class.',
+      labelNames: ['transport', 'error_class'],
+      registers,
+    });
+    this.attemptsTotal = new Counter({
+      name: 'mailgate_send_attempts_total',
+      help: 'Send attempts by transport and outcome (sent, retry, failed, fallback).',
+      labelNames: ['transport', 'outcome'],
+      registers,
+    });
+    this.attemptDuration = new Histogram({
+      name: 'mailgate_send_attempt_duration_seconds',
+      help: 'Duration of send attempts, by transport.',
+      labelNames: ['transport'],
+      buckets: ATTEMPT_DURATION_BUCKETS,
+      registers,
+    });
+    this.retriesTotal = new Counter({
+      name: 'mailgate_send_retries_total',
+      help: 'Failed attempts scheduled for a retry, by error class.',
+      labelNames: ['error_class'],
+      registers,
+    });
+    this.fallbacksTotal = new Counter({
+      name: 'mailgate_builtin_fallbacks_total',
+      help: "Attempts routed to the built-in mailer instead of the tenant's provider, by reason.",
+      labelNames: ['reason'],
+      registers,
+    });
+    this.queueStatsErrors = new Counter({
+      name: 'mailgate_queue_stats_errors_total',
+      help: 'Scrapes whose queue gauges could not be read from the database.',
+      registers,
+    });
+
+    const depth = new Gauge({
+      name: 'mailgate_queue_messages',
+      help: 'Unfinished messages in the outbox (all tenants), by status.',
+      labelNames: ['status'],
+      registers,
+      collect: async () => {
+        const stats = await this.readQueueStats();
+        depth.reset();
+        if (stats !== undefined) {
+          depth.set({ status: 'queued' }, stats.queued);
+          depth.set({ status: 'sending' }, stats.sending);
+        }
+      },
+    });
+    const oldest = new Gauge({
+      name: 'mailgate_queue_oldest_age_seconds',
+      help: 'Age of the oldest queued message (all tenants); 0 when the queue is empty, NaN when unknown.',
+      registers,
+      collect: async () => {
+        const stats = await this.readQueueStats();
+        // NaN, not 0, when unknown: an unreadable queue must not look empty to an alert.
+        oldest.set(stats?.oldestQueuedAgeSeconds ?? NaN);
+      },
+    });
+    const lag = new Gauge({
+      name: 'mailgate_queue_due_lag_seconds',
+      help: 'How long the longest-waiting due message is past its due time (all tenants); grows when dispatchers fall behind.',
+      registers,
+      collect: async () => {
+        const stats = await this.readQueueStats();
+        lag.set(stats?.dueLagSeconds ?? NaN);
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.registry.clear();
+  }
+
+  accepted(route: AcceptRoute, count = 1): void {
+    this.acceptedTotal.inc({ route }, count);
+  }
+
+  attemptSucceeded(transport: string, seconds: number): void {
+    const label = transportLabel(transport);
+    this.attemptsTotal.inc({ transport: label, outcome: 'sent' });
+    this.attemptDuration.observe({ transport: label }, seconds);
+    this.sentTotal.inc({ transport: label });
+  }
+
+  attemptFailed(
+    transport: string,
+    outcome: Exclude<AttemptOutcome, 'sent'>,
+    errorClass: string,
+    seconds: number,
+  ): void {
+    const label = transportLabel(transport);
+    this.attemptsTotal.inc({ transport: label, outcome });
+    this.attemptDuration.observe({ transport: label }, seconds);
+    if (outcome === 'retry') {
+      this.retriesTotal.inc({ error_class: errorClassLabel(errorClass) });
+    } else if (outcome === 'failed') {
+      this.failedTotal.inc({ transport: label, error_class: errorClassLabel(errorClass) });
+    }
+  }
+
+  /** One attempt sent through the built-in mailer instead of the provider; `reason` as stored on the message. */
+  fellBack(reason: string): void {
+    this.fallbacksTotal.inc({ reason: fallbackKind(reason) });
+  }
+
+  /** One query per QUEUE_STATS_TTL_MS shared by all gauges and concurrent scrapes; undefined when it failed. */
+  private readQueueStats(): Promise<QueueStats | undefined> {
+    const now = Date.now();
+    if (this.queueStats === undefined || now - this.queueStats.at >= QUEUE_STATS_TTL_MS) {
+      const value = this.queue.read().catch((error: unknown) => {
+        this.queueStatsErrors.inc();
+        this.log.warn({ err: error }, 'could not read the queue gauges');
+        return undefined;
+      });
+      this.queueStats = { at: now, value };
+    }
+    return this.queueStats.value;
+  }
+}
