@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiCode } from './api-code.enum';
 import { AppException } from './app.exception';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { isGenAuthRoute, isUnwrappedRoute, type Envelope } from './envelope';
 
 interface Resolved {
@@ -53,6 +54,16 @@ export function resolveError(error: unknown): Resolved | undefined {
       message: status >= 500 ? 'Internal server error' : message,
       data: null,
       headers: {},
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: the client should retry; nothing was acknowledged.
+    return {
+      status: 503,
+      apiCode: ApiCode.Unavailable,
+      message: 'The database is unavailable; retry shortly (an Idempotency-Key makes a retry safe)',
+      data: null,
+      headers: { 'retry-after': '1' },
     };
   }
   return undefined;
