@@ -1,0 +1,84 @@
+import { clearSession, loadSession, onUnauthenticated } from './api.js';
+import { focusHeading } from './dom.js';
+import { renderMessage, renderMessages } from './messages.js';
+import { renderProvider } from './provider.js';
+import { renderSignIn } from './signin.js';
+
+// Hash routes keep the page one document: #/provider, #/messages?status=failed, #/messages/<id>.
+// Nothing secret ever goes in the hash.
+
+const main = document.getElementById('main');
+const topbar = document.getElementById('topbar');
+const tenantLabel = document.getElementById('session-tenant');
+let pageController = null;
+
+function parseRoute() {
+  const hash = location.hash.startsWith('#/') ? location.hash.slice(2) : 'provider';
+  const [path, query = ''] = hash.split('?');
+  const parts = path.split('/').filter((p) => p !== '');
+  return { parts, params: new URLSearchParams(query) };
+}
+
+function showSignIn(notice) {
+  topbar.hidden = true;
+  pageController?.abort();
+  pageController = null;
+  document.title = 'Sign in · mailgate console';
+  renderSignIn(main, {
+    notice,
+    onSignedIn: () => {
+      if (!location.hash.startsWith('#/')) {
+        location.hash = '#/provider';
+      }
+      route();
+    },
+  });
+}
+
+function route() {
+  const session = loadSession();
+  if (session === null) {
+    showSignIn();
+    return;
+  }
+  topbar.hidden = false;
+  tenantLabel.textContent = session.tenant === '' ? '' : `Tenant ${session.tenant}`;
+  pageController?.abort();
+  pageController = new AbortController();
+  const { signal } = pageController;
+  const { parts, params } = parseRoute();
+  const section = parts[0] ?? 'provider';
+  for (const link of topbar.querySelectorAll('[data-nav]')) {
+    if (link.dataset.nav === section) {
+      link.setAttribute('aria-current', 'page');
+    } else {
+      link.removeAttribute('aria-current');
+    }
+  }
+  if (section === 'messages' && parts[1] !== undefined) {
+    document.title = 'Message · mailgate console';
+    renderMessage(main, { id: decodeURIComponent(parts[1]), signal });
+  } else if (section === 'messages') {
+    document.title = 'Messages · mailgate console';
+    renderMessages(main, { status: params.get('status') ?? '', signal });
+  } else {
+    document.title = 'Email provider · mailgate console';
+    renderProvider(main, { signal });
+  }
+  // Each page draws its heading at once and loads its data after.
+  focusHeading(main);
+}
+
+onUnauthenticated((error) => {
+  clearSession();
+  showSignIn(`Signed out: ${error.message}.`);
+});
+
+document.getElementById('sign-out').addEventListener('click', () => {
+  clearSession();
+  history.replaceState(null, '', '#/provider');
+  showSignIn('Signed out.');
+});
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,407 @@
+import { api, ApiError } from './api.js';
+import { formatAddresses, h, time } from './dom.js';
+import { parseMime } from './mime.js';
+
+// Messages: the outbox list (status filter, cursor paging) and one message with its attempts,
+// retry for failed ones, and for captured ones a script-free preview and the raw MIME as text.
+
+const STATUSES = ['queued', 'sending', 'sent', 'failed'];
+const PAGE_SIZE = 20;
+/** Polling of a message that is not final: quick at first, then every 10 s at most. */
+const POLL_FIRST_MS = 1000;
+const POLL_MAX_MS = 10_000;
+
+function statusBadge(status) {
+  return h('span', { class: `badge status-${status}` }, status);
+}
+
+function describeError(error) {
+  if (error === null || error === undefined) {
+    return '—';
+  }
+  const code = [error.code, error.status].filter((v) => v !== undefined && v !== null).join(' ');
+  return [
+    h('span', { class: `badge badge-${error.class}` }, error.class),
+    ` ${code}: ${error.message}`,
+  ];
+}
+
+/** Waits `ms` unless the page is left first. */
+function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export function renderMessages(root, { status, signal }) {
+  let filter = STATUSES.includes(status) ? status : '';
+  // Cursors of the pages before the current one; the first page has none.
+  let cursors = [];
+  let current = null;
+  let next = null;
+
+  const select = h(
+    'select',
+    {
+      id: 'status-filter',
+      onchange: () => {
+        filter = select.value;
+        history.replaceState(
+          null,
+          '',
+          filter === '' ? '#/messages' : `#/messages?status=${filter}`,
+        );
+        cursors = [];
+        void load(null);
+      },
+    },
+    h('option', { value: '' }, 'All'),
+    STATUSES.map((s) => h('option', { value: s }, s)),
+  );
+  select.value = filter;
+  const rows = h('tbody', { id: 'message-rows' });
+  const note = h('p', { class: 'help', id: 'messages-note', role: 'status' });
+  const newer = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: () => void load(cursors.pop() ?? null),
+    },
+    'Newer',
+  );
+  const older = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: () => {
+        cursors.push(current);
+        void load(next);
+      },
+    },
+    'Older',
+  );
+  const refresh = h(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => void load(current) },
+    'Refresh',
+  );
+
+  async function load(cursor) {
+    note.textContent = 'Loading…';
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (filter !== '') {
+      query.set('status', filter);
+    }
+    if (cursor !== null) {
+      query.set('cursor', cursor);
+    }
+    try {
+      const page = await api('GET', `/v1/emails?${query}`);
+      if (signal.aborted) {
+        return;
+      }
+      current = cursor;
+      next = page.nextCursor;
+      rows.replaceChildren(
+        ...page.items.map((m) =>
+          h(
+            'tr',
+            {},
+            h('td', { dataset: { label: 'Created' } }, time(m.createdAt)),
+            h(
+              'td',
+              { dataset: { label: 'Subject' } },
+              h(
+                'a',
+                { href: `#/messages/${encodeURIComponent(m.id)}` },
+                m.subject || '(no subject)',
+              ),
+            ),
+            h('td', { dataset: { label: 'To' } }, formatAddresses(m.to)),
+            h('td', { dataset: { label: 'Status' } }, statusBadge(m.status)),
+            h('td', { dataset: { label: 'Transport' } }, m.transport ?? '—'),
+            h('td', { dataset: { label: 'Attempts' } }, String(m.attemptCount)),
+          ),
+        ),
+      );
+      note.textContent =
+        page.items.length === 0
+          ? filter === ''
+            ? 'No messages yet.'
+            : `No ${filter} messages.`
+          : `${page.items.length} message${page.items.length === 1 ? '' : 's'} on this page.`;
+      newer.disabled = cursors.length === 0;
+      older.disabled = next === null;
+    } catch (error) {
+      if (!(error instanceof ApiError)) {
+        throw error;
+      }
+      note.textContent = `The messages could not be loaded: ${error.detail}`;
+    }
+  }
+
+  root.replaceChildren(
+    h('h1', {}, 'Messages'),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('div', { class: 'field inline' }, h('label', { for: 'status-filter' }, 'Status'), select),
+      refresh,
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'stack', id: 'messages' },
+        h('caption', { class: 'visually-hidden' }, 'Messages, newest first'),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Created', 'Subject', 'To', 'Status', 'Transport', 'Attempts'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        rows,
+      ),
+    ),
+    note,
+    h('nav', { class: 'pager', 'aria-label': 'Pages' }, newer, older),
+  );
+  newer.disabled = true;
+  older.disabled = true;
+  void load(null);
+}
+
+/** The preview: HTML in a sandboxed srcdoc iframe (no scripts, no outside loads by the CSP). */
+function preview(mime) {
+  const { html, text } = parseMime(mime);
+  const parts = [h('h2', { id: 'preview-title' }, 'Captured message')];
+  parts.push(
+    h(
+      'p',
+      { class: 'help' },
+      'Stored by the capture:// built-in mailer and not delivered. Scripts, forms and remote content are blocked in the preview.',
+    ),
+  );
+  if (html !== null) {
+    // sandbox="" is set before srcdoc: the frame is an opaque origin that can run nothing.
+    const frame = h('iframe', {
+      id: 'preview',
+      class: 'preview',
+      title: 'HTML preview of the captured message',
+      sandbox: '',
+      referrerpolicy: 'no-referrer',
+      loading: 'lazy',
+    });
+    frame.srcdoc = html;
+    parts.push(frame);
+  } else if (text !== null) {
+    parts.push(h('pre', { class: 'mime', id: 'preview-text' }, text));
+  } else {
+    parts.push(h('p', {}, 'No text or HTML part to preview.'));
+  }
+  parts.push(
+    h(
+      'details',
+      { class: 'raw' },
+      h('summary', {}, 'Raw MIME'),
+      h('pre', { class: 'mime', id: 'raw-mime', tabindex: '0' }, mime),
+    ),
+  );
+  return h('section', { class: 'card', 'aria-labelledby': 'preview-title' }, parts);
+}
+
+export function renderMessage(root, { id, signal }) {
+  const title = h('h1', {}, 'Message');
+  const body = h('div', { id: 'message-detail' }, h('p', { class: 'help' }, 'Loading…'));
+  const outcome = h('div', { class: 'outcome', id: 'message-outcome', role: 'status' });
+  let lastStatus = null;
+  let lastAttempts = -1;
+
+  function render(m) {
+    title.textContent = m.subject || '(no subject)';
+    const facts = [
+      ['Id', m.id],
+      ['Status', statusBadge(m.status)],
+      ['From', formatAddresses(m.from) || '(default sender)'],
+      ['To', formatAddresses(m.to)],
+      ['Cc', formatAddresses(m.cc) || '—'],
+      ['Transport', m.transport ?? '—'],
+      ['Fallback reason', m.fallbackReason ?? '—'],
+      ['Provider message id', m.providerMessageId ?? '—'],
+      ['Attempts', String(m.attemptCount)],
+      ['Next attempt', m.nextAttemptAt === null ? '—' : time(m.nextAttemptAt)],
+      ['Last error', describeError(m.lastError)],
+      ['Created', time(m.createdAt)],
+      ['Sent', m.sentAt === null ? '—' : time(m.sentAt)],
+    ];
+    const retry =
+      m.status === 'failed'
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'primary',
+              id: 'retry',
+              onclick: async (event) => {
+                const button = event.currentTarget;
+                button.disabled = true;
+                try {
+                  await api('POST', `/v1/emails/${encodeURIComponent(m.id)}/retry`);
+                  outcome.className = 'outcome ok';
+                  outcome.textContent = 'Queued again: the dispatcher will retry it shortly.';
+                  void poll();
+                } catch (error) {
+                  if (!(error instanceof ApiError)) {
+                    throw error;
+                  }
+                  outcome.className = 'outcome fail';
+                  outcome.textContent = `Retry refused: ${error.detail}`;
+                  button.disabled = false;
+                }
+              },
+            },
+            'Retry',
+          )
+        : null;
+    const attempts = m.attempts ?? [];
+    body.replaceChildren(
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'summary-title' },
+        h('h2', { id: 'summary-title' }, 'Summary'),
+        h(
+          'dl',
+          { class: 'facts' },
+          facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
+        retry === null ? null : h('div', { class: 'actions' }, retry),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'attempts-title' },
+        h('h2', { id: 'attempts-title' }, 'Attempts'),
+        attempts.length === 0
+          ? h('p', { class: 'help' }, 'No attempt yet.')
+          : h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                { class: 'stack', id: 'attempts' },
+                h('caption', { class: 'visually-hidden' }, 'Delivery attempts, first to last'),
+                h(
+                  'thead',
+                  {},
+                  h(
+                    'tr',
+                    {},
+                    ['#', 'Time', 'Transport', 'Outcome', 'Error class', 'Error', 'Duration'].map(
+                      (c) => h('th', { scope: 'col' }, c),
+                    ),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  {},
+                  attempts.map((a) =>
+                    h(
+                      'tr',
+                      {},
+                      h('td', { dataset: { label: '#' } }, String(a.attempt)),
+                      h('td', { dataset: { label: 'Time' } }, time(a.startedAt)),
+                      h('td', { dataset: { label: 'Transport' } }, a.transport),
+                      h('td', { dataset: { label: 'Outcome' } }, statusBadge(a.outcome)),
+                      h(
+                        'td',
+                        { dataset: { label: 'Error class' } },
+                        a.errorClass === null
+                          ? '—'
+                          : h('span', { class: `badge badge-${a.errorClass}` }, a.errorClass),
+                      ),
+                      h(
+                        'td',
+                        { dataset: { label: 'Error' } },
+                        a.errorMessage === null
+                          ? '—'
+                          : `${[a.errorCode, a.errorStatus].filter((v) => v !== null).join(' ')}: ${a.errorMessage}`,
+                      ),
+                      h('td', { dataset: { label: 'Duration' } }, `${a.durationMs} ms`),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+      ),
+      ...(typeof m.capturedMime === 'string' ? [preview(m.capturedMime)] : []),
+    );
+  }
+
+  async function fetchOnce() {
+    const m = await api('GET', `/v1/emails/${encodeURIComponent(id)}`);
+    if (signal.aborted) {
+      return null;
+    }
+    // Redraw only on change, so an open <details> or a focused button is not reset needlessly.
+    if (m.status !== lastStatus || m.attemptCount !== lastAttempts) {
+      lastStatus = m.status;
+      lastAttempts = m.attemptCount;
+      render(m);
+    }
+    return m;
+  }
+
+  let polling = false;
+  /** Follows a message that is not final yet, until it is or the page is left. */
+  async function poll() {
+    if (polling) {
+      return;
+    }
+    polling = true;
+    let delay = POLL_FIRST_MS;
+    try {
+      for (;;) {
+        const m = await fetchOnce();
+        if (m === null || m.status === 'sent' || m.status === 'failed' || signal.aborted) {
+          return;
+        }
+        await pause(delay, signal);
+        delay = Math.min(delay * 1.5, POLL_MAX_MS);
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) {
+        throw error;
+      }
+      body.replaceChildren(
+        h(
+          'p',
+          { class: 'outcome fail' },
+          error.statusCode === 404
+            ? 'No such message for this tenant.'
+            : `The message could not be loaded: ${error.detail}`,
+        ),
+      );
+    } finally {
+      polling = false;
+    }
+  }
+
+  root.replaceChildren(
+    h('p', {}, h('a', { href: '#/messages' }, '← All messages')),
+    title,
+    outcome,
+    body,
+  );
+  void poll();
+}
