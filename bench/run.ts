@@ -1,0 +1,302 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createTransport } from 'nodemailer';
+import {
+  databaseServer,
+  freePort,
+  json,
+  log,
+  message,
+  poll,
+  QUICK,
+  ROOT,
+  setupTenant,
+  startGateway,
+  startSink,
+  type BenchDatabaseServer,
+} from './support';
+
+const N = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 2_000 : 20_000));
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 3 : 10));
+const CONNECTIONS = QUICK ? [16, 64] : [16, 64, 128];
+const SMTP_CONNECTIONS = 3; // the SMTP adapter's pool size (DEFAULT_SMTP_MAX_CONNECTIONS)
+const BATCH = 500;
+
+let peakRssMb = 0;
+
+async function inParallel(
+  total: number,
+  parallel: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < total) {
+        const i = next;
+        next += 1;
+        await task(i);
+      }
+    }),
+  );
+}
+
+async function delivery(
+  server: BenchDatabaseServer,
+): Promise<{ single: number; batch: number; baseline: number }> {
+  const sink = await startSink();
+  const gw = await startGateway(await server.createDatabase(), { DISPATCH_CONCURRENCY: '32' });
+  let single: number;
+  let batch: number;
+  try {
+    const token = await setupTenant(gw.url, sink.port);
+    const auth = { authorization: `Bearer ${token}` };
+
+    // mailgate, one message per POST /v1/emails: from the first accept to the last delivery.
+    let started = Date.now();
+    await inParallel(N, 32, async (i) => {
+      await json(`${gw.url}/v1/emails`, 'POST', message(i), auth);
+    });
+    await poll(async () => sink.count >= N, 600_000, `${N} deliveries`, 10);
+    single = N / ((Date.now() - started) / 1000);
+    log(
+      `delivery via POST /v1/emails: ${N} in ${((Date.now() - started) / 1000).toFixed(1)} s = ${single.toFixed(0)} msg/s`,
+    );
+
+    // mailgate, 500 per POST /v1/emails/batch.
+    sink.count = 0;
+    started = Date.now();
+    await inParallel(Math.ceil(N / BATCH), 2, async (b) => {
+      const messages = Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, i) =>
+        message(b * BATCH + i),
+      );
+      await json(`${gw.url}/v1/emails/batch`, 'POST', { messages }, auth);
+    });
+    await poll(async () => sink.count >= N, 600_000, `${N} batch deliveries`, 10);
+    batch = N / ((Date.now() - started) / 1000);
+    log(`delivery via /v1/emails/batch: ${batch.toFixed(0)} msg/s`);
+    peakRssMb = Math.max(peakRssMb, gw.peakRssMb());
+  } finally {
+    await gw.stop();
+  }
+
+  // Baseline: nodemailer alone, pooled with the same connection count, same messages, same sink.
+  sink.count = 0;
+  const transport = createTransport({
+    pool: true,
+    maxConnections: SMTP_CONNECTIONS,
+    maxMessages: 100,
+    host: '127.0.0.1',
+    port: sink.port,
+    secure: false,
+    auth: { user: 'bench@example.test', pass: 'x' },
+  });
+  const started = Date.now();
+  await inParallel(N, 32, async (i) => {
+    const m = message(i) as {
+      to: Array<{ name: string; email: string }>;
+      subject: string;
+      text: string;
+      html: string;
+    };
+    await transport.sendMail({
+      from: 'bench@example.test',
+      to: m.to.map((t) => ({ name: t.name, address: t.email })),
+      subject: m.subject,
+      text: m.text,
+      html: m.html,
+      messageId: `<bench-${i}@example.test>`,
+    });
+  });
+  const baseline = N / ((Date.now() - started) / 1000);
+  transport.close();
+  await sink.close();
+  log(`baseline nodemailer (pool of ${SMTP_CONNECTIONS}): ${baseline.toFixed(0)} msg/s`);
+  return { single, batch, baseline };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function load(
+  url: string,
+  options: {
+    connections: number;
+    body: string;
+    headers: Record<string, string>;
+    overallRate?: number;
+  },
+): Promise<Load> {
+  return new Promise((resolveLoad, reject) => {
+    autocannon(
+      {
+        url,
+        method: 'POST',
+        connections: options.connections,
+        duration: DURATION_S,
+        body: options.body,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        overallRate: options.overallRate,
+      },
+      (error, result) => {
+        if (error !== null && error !== undefined) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        const ok = result.non2xx === 0;
+        if (!ok) {
+          log(`warning: ${result.non2xx} non-2xx answers of ${result.requests.total}`);
+        }
+        resolveLoad({
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+        });
+      },
+    );
+  });
+}
+
+async function startBare(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'bare-server.js')], {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await poll(
+    async () =>
+      (
+        await fetch(`${url}/v1/emails`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status === 202,
+    20_000,
+    'the bare server',
+  );
+  return {
+    url,
+    stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+  };
+}
+
+async function accept(server: BenchDatabaseServer): Promise<{
+  table: Array<[string, number, Load, Load]>;
+  ratio: number;
+  p99AtHalf: number;
+  batchMsgs: number;
+  readyMs: number;
+}> {
+  const body = JSON.stringify(message(1));
+  const db = await server.createDatabase();
+  const sink = await startSink();
+  // First start migrates; the second start on the migrated database measures start-to-ready.
+  const first = await startGateway(db, { MAILGATE_ROLE: 'api' });
+  const token = await setupTenant(first.url, sink.port);
+  await first.stop();
+  const gw = await startGateway(db, { MAILGATE_ROLE: 'api' });
+  const readyMs = gw.readyMs;
+  const bare = await startBare(await server.createDatabase());
+  const table: Array<[string, number, Load, Load]> = [];
+  try {
+    const headers = { authorization: `Bearer ${token}` };
+    let bestGateway = 0;
+    let bestBare = 0;
+    for (const connections of CONNECTIONS) {
+      const g = await load(`${gw.url}/v1/emails`, { connections, body, headers });
+      const b = await load(`${bare.url}/v1/emails`, { connections, body, headers });
+      table.push(['POST /v1/emails', connections, g, b]);
+      log(
+        `accept c=${connections}: mailgate ${g.rps.toFixed(0)} rps p50 ${g.p50} p99 ${g.p99} ms | bare ${b.rps.toFixed(0)} rps p50 ${b.p50} p99 ${b.p99} ms`,
+      );
+      bestGateway = Math.max(bestGateway, g.rps);
+      bestBare = Math.max(bestBare, b.rps);
+    }
+    const half = await load(`${gw.url}/v1/emails`, {
+      connections: 64,
+      body,
+      headers,
+      overallRate: Math.floor(bestGateway / 2),
+    });
+    log(`accept at half the best rate (${Math.floor(bestGateway / 2)} rps): p99 ${half.p99} ms`);
+    const batchBody = JSON.stringify({
+      messages: Array.from({ length: BATCH }, (_, i) => message(i)),
+    });
+    const batch = await load(`${gw.url}/v1/emails/batch`, {
+      connections: 4,
+      body: batchBody,
+      headers,
+    });
+    const batchMsgs = batch.rps * BATCH;
+    log(
+      `batch accept: ${batch.rps.toFixed(1)} req/s x ${BATCH} = ${batchMsgs.toFixed(0)} msg/s (p99 ${batch.p99} ms)`,
+    );
+    peakRssMb = Math.max(peakRssMb, gw.peakRssMb());
+    return { table, ratio: bestGateway / bestBare, p99AtHalf: half.p99, batchMsgs, readyMs };
+  } finally {
+    await Promise.all([gw.stop(), bare.stop(), sink.close()]);
+  }
+}
+
+async function main(): Promise<void> {
+  const scenario = process.argv[2] ?? 'all';
+  const server = await databaseServer();
+  const figures: Record<string, string> = {};
+  try {
+    if (scenario === 'all' || scenario === 'delivery') {
+      const d = await delivery(server);
+      figures.delivery_ratio = (d.single / d.baseline).toFixed(2);
+      figures.delivery_msgs_per_s = d.single.toFixed(0);
+      figures.delivery_batch_msgs_per_s = d.batch.toFixed(0);
+      figures.baseline_msgs_per_s = d.baseline.toFixed(0);
+    }
+    if (scenario === 'all' || scenario === 'accept') {
+      const a = await accept(server);
+      figures.accept_ratio = a.ratio.toFixed(2);
+      figures.batch_msgs_per_s = a.batchMsgs.toFixed(0);
+      figures.accept_p99_ms = String(a.p99AtHalf);
+      figures.ready_ms = String(a.readyMs);
+      console.log(
+        '| route | connections | mailgate rps | p50 ms | p99 ms | bare rps | p50 ms | p99 ms |',
+      );
+      console.log('|---|---|---|---|---|---|---|---|');
+      for (const [route, c, g, b] of a.table) {
+        console.log(
+          `| ${route} | ${c} | ${g.rps.toFixed(0)} | ${g.p50} | ${g.p99} | ${b.rps.toFixed(0)} | ${b.p50} | ${b.p99} |`,
+        );
+      }
+    }
+    figures.peak_rss_mb = String(peakRssMb);
+  } finally {
+    await server.close();
+  }
+  const order = [
+    'delivery_ratio',
+    'accept_ratio',
+    'batch_msgs_per_s',
+    'accept_p99_ms',
+    'peak_rss_mb',
+    'ready_ms',
+  ];
+  const extra = Object.keys(figures).filter((k) => !order.includes(k));
+  for (const key of extra) {
+    console.log(`${key}=${figures[key]}`);
+  }
+  console.log(
+    order
+      .filter((k) => k in figures)
+      .map((k) => `${k}=${figures[k]}`)
+      .join(' '),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

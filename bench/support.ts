@@ -1,0 +1,250 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { SMTPServer } from 'smtp-server';
+import {
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from '../src/config/embedded-postgres';
+
+export { freePort };
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const QUICK = process.env.BENCH_QUICK === '1';
+export const ROOT_KEY = 'root_bench.bench-root-secret-0123456789abcdef';
+export const SECRET_KEY = Buffer.alloc(32, 9).toString('base64');
+
+export function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export async function poll<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined && value !== false) {
+      return value;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The PostgreSQL server the bench uses: DATABASE_URL's, else an embedded one of its own. */
+export interface BenchDatabaseServer {
+  adminUrl: string;
+  createDatabase(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function databaseServer(): Promise<BenchDatabaseServer> {
+  let embedded: EmbeddedDatabase | undefined;
+  let dir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (adminUrl === undefined || adminUrl === '') {
+    dir = mkdtempSync(join(tmpdir(), 'mailgate-bench-pg-'));
+    const { chmodSync } = await import('node:fs');
+    chmodSync(dir, 0o711);
+    embedded = await startEmbeddedPostgres(dir, () => undefined);
+    adminUrl = embedded.url;
+    log('using an embedded PostgreSQL (set DATABASE_URL to use another)');
+  }
+  const created: string[] = [];
+  const admin = async (sql: string): Promise<void> => {
+    const client = new Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    adminUrl,
+    createDatabase: async () => {
+      const name = `mailgate_bench_${process.pid}_${created.length}`;
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin(`CREATE DATABASE ${name}`);
+      created.push(name);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    close: async () => {
+      for (const name of created) {
+        await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      }
+      await embedded?.stop();
+      if (dir !== undefined) {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export interface Gateway {
+  url: string;
+  child: ChildProcess;
+  readyMs: number;
+  /** Peak resident set size so far (VmHWM), in MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Runs the compiled gateway (dist/src/main.js) as production would, on a database of its own. */
+export async function startGateway(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<Gateway> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mailgate-bench-data-'));
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      MAILGATE_DATA_DIR: dataDir,
+      MAILGATE_ROOT_KEY: ROOT_KEY,
+      MAILGATE_SECRET_KEY: SECRET_KEY,
+      MAILGATE_RATE_LIMIT_RPS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await poll(
+    async () => (await fetch(`${url}/health/ready`)).status === 200,
+    30_000,
+    'the gateway to be ready',
+    10,
+  );
+  const readyMs = Date.now() - started;
+  return {
+    url,
+    child,
+    readyMs,
+    peakRssMb: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const match = /VmHWM:\s+(\d+) kB/.exec(status);
+      return match === null ? 0 : Math.round(Number(match[1]) / 1024);
+    },
+    stop: () =>
+      new Promise((resolveStop) => {
+        child.once('exit', () => {
+          rmSync(dataDir, { recursive: true, force: true });
+          resolveStop();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface Sink {
+  port: number;
+  count: number;
+  close(): Promise<void>;
+}
+
+/** An SMTP sink on loopback that counts what it accepts (no parsing: it must not be the bottleneck). */
+export async function startSink(): Promise<Sink> {
+  const state = { count: 0 };
+  const server = new SMTPServer({
+    authOptional: true,
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    disableReverseLookup: true,
+    onAuth: (auth, _session, callback) => callback(null, { user: auth.username }),
+    onData(stream, _session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        state.count += 1;
+        callback(null);
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    get count() {
+      return state.count;
+    },
+    set count(value: number) {
+      state.count = value;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** A ~2 KB message with text and HTML alternatives. */
+export function message(i: number): Record<string, unknown> {
+  const line = 'Your verification code is 482913. It expires in ten minutes. ';
+  return {
+    to: [{ name: 'Bench User', email: `user${i}@example.test` }],
+    subject: `Sign-in code ${i}`,
+    text: line.repeat(12),
+    html: `<p>${line.repeat(12)}</p>`,
+  };
+}
+
+export async function json(
+  url: string,
+  method: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<any> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const parsed = (await res.json()) as { statusCode: number };
+  if (parsed.statusCode >= 300) {
+    throw new Error(`${method} ${url} answered ${JSON.stringify(parsed)}`);
+  }
+  return parsed;
+}
+
+/** A tenant with an API key and a custom SMTP provider pointing at the sink. */
+export async function setupTenant(gatewayUrl: string, sinkPort: number): Promise<string> {
+  const root = { authorization: `Bearer ${ROOT_KEY}`, 'x-authing-userpool-id': 'bench-tenant' };
+  const key = await json(
+    `${gatewayUrl}/v1/api-keys`,
+    'POST',
+    { name: 'bench', scopes: ['email:send', 'email:read', 'provider:write'] },
+    root,
+  );
+  const token = key.data.token as string;
+  await json(
+    `${gatewayUrl}/api/v3/config-email-provider`,
+    'POST',
+    {
+      type: 'custom',
+      enabled: true,
+      smtpConfig: {
+        smtp_host: '127.0.0.1',
+        smtp_port: sinkPort,
+        sender: 'bench@example.test',
+        senderPass: 'x',
+        secure: false,
+      },
+    },
+    { authorization: `Bearer ${token}` },
+  );
+  return token;
+}
