@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule, type AppOverrides, type ReadyEnv } from './app.module';
+import { buildErrorEnvelope } from './common/all-exceptions.filter';
+import { ValidationException } from './common/app.exception';
+import { isGenAuthRoute } from './common/envelope';
+import { checkJsonBody } from './common/json-body';
 import { PinoNestLogger } from './common/logger';
+import { setupOpenApi } from './docs/openapi.setup';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -28,11 +35,50 @@ export async function createApp(
     // JSON bodies may not smuggle prototype keys into objects.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
+    // URLs the router refuses before any hook runs (bad percent-encoding, a path parameter over
+    // 100 characters) get the envelope like every other error, not fastify's own body.
+    frameworkErrors: (
+      error: FastifyError,
+      request: { id: string; url: string },
+      reply: { raw: ServerResponse },
+    ) => {
+      const known = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const { status, body, headers } = buildErrorEnvelope(
+        known
+          ? new ValidationException([
+              {
+                field: 'url',
+                messages: ['is not a valid URL (bad percent-encoding or a segment too long)'],
+              },
+            ])
+          : error,
+        request.id,
+      );
+      // Written raw, as fastify's own answer would be: no hook has run for this request.
+      const payload = JSON.stringify(body);
+      reply.raw.writeHead(isGenAuthRoute(request.url) ? 200 : status, {
+        ...headers,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(payload),
+        'x-request-id': request.id,
+      });
+      reply.raw.end(payload);
+    },
   });
   const fastify = adapter.getInstance();
+  // Other media types answer 415 instead of reaching routes as strings.
+  fastify.removeContentTypeParser('text/plain');
   const httpLog = logger.child({ module: 'http' });
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // Before guards and pipes: their recursive walks (class-transformer) overflow on deep nesting,
+  // and PostgreSQL cannot store NUL or unpaired surrogates.
+  fastify.addHook('preValidation', async (request) => {
+    const problem = checkJsonBody(request.body);
+    if (problem !== undefined) {
+      throw problem;
+    }
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const line = {
@@ -54,7 +100,12 @@ export async function createApp(
     {
       logger: new PinoNestLogger(logger.child({ module: 'nest' })),
       abortOnError: false,
+      // The API is JSON only: fastify's own JSON parser (bodyLimit, prototype poisoning removed)
+      // stays; Nest would add a form parser that turns a whole body into one property name,
+      // which validation errors then echo back, secrets and all.
+      bodyParser: false,
     },
   );
+  setupOpenApi(app);
   return app;
 }

@@ -12,9 +12,15 @@ import { createValidationPipe } from './common/validation';
 import { APP_ENV } from './config/app-env.constants';
 import { dataSourceOptions, runMigrationsLocked } from './config/data-source';
 import type { AppEnv } from './config/env';
+import { ConsoleModule } from './console/console.module';
+import { DocsModule } from './docs/docs.module';
+import { EmailsModule } from './emails/emails.module';
 import { HealthModule } from './health/health.module';
 import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
+import { MetricsModule } from './metrics/metrics.module';
+import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
 export interface AppOverrides {
@@ -27,6 +33,12 @@ export type ReadyEnv = AppEnv & { database: { url: string } };
 /** Feature modules added by later issues go here. */
 const FEATURE_MODULES: DynamicModule['imports'] = [
   HealthModule,
+  TenancyModule,
+  ProviderConfigModule,
+  EmailsModule,
+  ConsoleModule,
+  MetricsModule,
+  DocsModule,
 ];
 
 @Global()

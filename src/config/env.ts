@@ -36,6 +36,17 @@ export interface AppEnv {
   limits: {
     maxMessageBytes: number;
   };
+  /** Token buckets in memory, per replica: N replicas allow N times these rates in total. */
+  rateLimit: {
+    /** Requests per second per API key (sustained); 0 turns the per-key limit off. */
+    rps: number;
+    /** Requests per API key allowed at once after a quiet period. */
+    burst: number;
+    /** Failed authentications per second per client IP and presented key id; 0 turns it off. */
+    authFailureRps: number;
+    /** Failed authentications allowed at once before that client is refused with 429. */
+    authFailureBurst: number;
+  };
 }
 
 export interface SecretKey {
@@ -53,16 +64,41 @@ export class EnvValidationError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Every variable loadEnv reads: the Reader accepts no other name, and deploy manifests are checked against it. */
+export const ENV_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'DATABASE_URL',
+  'MAILGATE_DATA_DIR',
+  'MAILGATE_ROOT_KEY',
+  'MAILGATE_SECRET_KEY',
+  'MAILGATE_ROLE',
+  'MAILGATE_MIGRATE_ON_START',
+  'BUILTIN_MAILER_URL',
+  'BUILTIN_MAIL_FROM',
+  'SENDGRID_API_URL',
+  'DISPATCH_CONCURRENCY',
+  'DISPATCH_MAX_ATTEMPTS',
+  'DISPATCH_RETRY_BASE_MS',
+  'DISPATCH_LEASE_MS',
+  'MAX_MESSAGE_BYTES',
+  'MAILGATE_RATE_LIMIT_RPS',
+  'MAILGATE_RATE_LIMIT_BURST',
+  'MAILGATE_AUTH_FAILURE_RPS',
+  'MAILGATE_AUTH_FAILURE_BURST',
+] as const;
+export type EnvVariable = (typeof ENV_VARIABLES)[number];
+
 class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
-  raw(name: string): string | undefined {
+  raw(name: EnvVariable): string | undefined {
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   }
 
-  int(name: string, fallback: number, min: number, max: number): number {
+  int(name: EnvVariable, fallback: number, min: number, max: number): number {
     const value = this.raw(name);
     if (value === undefined) {
       return fallback;
@@ -75,7 +111,7 @@ class Reader {
   }
 
   /** Explicit: only true/false/1/0/yes/no, so "false" never turns into true. */
-  bool(name: string, fallback: boolean): boolean {
+  bool(name: EnvVariable, fallback: boolean): boolean {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) {
       return fallback;
@@ -90,7 +126,7 @@ class Reader {
     return fallback;
   }
 
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  oneOf<T extends string>(name: EnvVariable, allowed: readonly T[], fallback: T): T {
     const value = this.raw(name);
     if (value === undefined) {
       return fallback;
@@ -102,7 +138,7 @@ class Reader {
     return value as T;
   }
 
-  url(name: string, protocols: readonly string[]): string | undefined {
+  url(name: EnvVariable, protocols: readonly string[]): string | undefined {
     const value = this.raw(name);
     if (value === undefined) {
       return undefined;
@@ -207,7 +243,22 @@ export function loadEnv(env: Env = process.env): AppEnv {
     retryBaseMs: r.int('DISPATCH_RETRY_BASE_MS', 30_000, 1, 86_400_000),
     leaseMs: r.int('DISPATCH_LEASE_MS', 60_000, 1_000, 86_400_000),
     maxMessageBytes: r.int('MAX_MESSAGE_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    rateLimitRps: r.int('MAILGATE_RATE_LIMIT_RPS', 1_000, 0, 1_000_000),
+    authFailureRps: r.int('MAILGATE_AUTH_FAILURE_RPS', 10, 0, 1_000_000),
   };
+  // Unset bursts: two seconds' worth of the key rate; at least 100 failed authentications.
+  const rateLimitBurst = r.int(
+    'MAILGATE_RATE_LIMIT_BURST',
+    Math.max(1, parsed.rateLimitRps * 2),
+    1,
+    10_000_000,
+  );
+  const authFailureBurst = r.int(
+    'MAILGATE_AUTH_FAILURE_BURST',
+    Math.max(100, parsed.authFailureRps),
+    1,
+    10_000_000,
+  );
 
   if (r.problems.length > 0) {
     throw new EnvValidationError(r.problems);
@@ -260,5 +311,11 @@ export function loadEnv(env: Env = process.env): AppEnv {
       leaseMs: parsed.leaseMs,
     },
     limits: { maxMessageBytes: parsed.maxMessageBytes },
+    rateLimit: {
+      rps: parsed.rateLimitRps,
+      burst: rateLimitBurst,
+      authFailureRps: parsed.authFailureRps,
+      authFailureBurst,
+    },
   };
 }

@@ -86,7 +86,6 @@ export interface HttpResult<T = unknown> {
 }
 
 /** Small fetch wrapper: JSON in, JSON (or text) out, never throws on an HTTP status. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON came back
 export async function http<T = any>(
   baseUrl: string,
   method: string,
