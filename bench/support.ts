@@ -107,7 +107,9 @@ export async function startGateway(
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'mailgate-bench-data-'));
   const started = Date.now();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
