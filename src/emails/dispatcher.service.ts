@@ -226,8 +226,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async run(): Promise<void> {
     const { concurrency, leaseMs } = this.env.dispatch;
+    // Claim in batches: one claim per finished send would double the queries per message.
+    const minClaim = Math.max(1, Math.floor(concurrency / 4));
     while (this.running) {
       const free = concurrency - this.inflight.size;
+      if (this.inflight.size > 0 && free < minClaim) {
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
       if (free > 0 && !this.lifecycle.draining) {
         let claimed: number;
         try {
@@ -247,10 +253,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       }
       if (!this.running) {
         break;
-      }
-      if (this.inflight.size >= concurrency) {
-        await this.sleep(IDLE_POLL_MS);
-        continue;
       }
       await this.sleep(await this.idleMs());
     }
