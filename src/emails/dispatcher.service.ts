@@ -304,49 +304,53 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       route = await this.resolver.resolve(message.tenantId);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'could not resolve the transport');
-      route = {
-        transport: { name: 'unresolved' } as MailTransport,
-        fallbackReason: null,
-        fallbackOnFailure: false,
-      };
       // A DeliveryError (an undecryptable secret is `config`) keeps its class; the rest is retried.
-      await this.handleFailure(message, route, new Date(), asDeliveryError(error));
+      await this.handleFailure(
+        message,
+        'unresolved',
+        { fallbackReason: null, fallbackOnFailure: false },
+        new Date(),
+        asDeliveryError(error),
+      );
       return;
     }
-    if (route.fallbackReason !== null) {
-      this.metrics.fellBack(route.fallbackReason);
+    await this.attempt(message, route);
+  }
+
+  /** One attempt through `route`: sent, or handed to the failure policy. */
+  private async attempt(message: ClaimedMessage, route: Route): Promise<void> {
+    const { transport, fallbackReason } = route;
+    if (fallbackReason !== null) {
+      this.metrics.fellBack(fallbackReason);
     }
     const startedAt = new Date();
     try {
-      const result = await this.send(route.transport, message);
-      this.metrics.attemptSucceeded(route.transport.name, secondsSince(startedAt));
+      const result = await this.send(transport, message);
+      this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
       await this.repo.markSent(
         message.id,
-        {
-          transport: route.transport.name,
-          startedAt,
-          durationMs: Date.now() - startedAt.getTime(),
-        },
+        { transport: transport.name, startedAt, durationMs: Date.now() - startedAt.getTime() },
         {
           providerMessageId: result.providerMessageId,
           capturedMime: result.capturedMime,
-          fallbackReason: route.fallbackReason,
+          fallbackReason,
         },
       );
     } catch (error) {
-      await this.handleFailure(message, route, startedAt, asDeliveryError(error));
+      await this.handleFailure(message, transport.name, route, startedAt, asDeliveryError(error));
     }
   }
 
   private async handleFailure(
     message: ClaimedMessage,
-    route: Route,
+    transportName: string,
+    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure'>,
     startedAt: Date,
     error: DeliveryError,
   ): Promise<void> {
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const attempt = {
-      transport: route.transport.name,
+      transport: transportName,
       startedAt,
       durationMs: Date.now() - startedAt.getTime(),
     };
@@ -359,7 +363,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       {
         messageId: message.id,
         attempt: message.attempt,
-        transport: route.transport.name,
+        transport: transportName,
         error: stored(error),
       },
       'send failed',
@@ -405,24 +409,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async sendViaBuiltin(message: ClaimedMessage, reason: string): Promise<void> {
-    const transport = this.resolver.builtin();
-    const route: Route = { transport, fallbackReason: reason, fallbackOnFailure: false };
-    this.metrics.fellBack(reason);
-    const startedAt = new Date();
-    try {
-      const result = await this.send(transport, message);
-      this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
-      await this.repo.markSent(
-        message.id,
-        { transport: transport.name, startedAt, durationMs: Date.now() - startedAt.getTime() },
-        {
-          providerMessageId: result.providerMessageId,
-          capturedMime: result.capturedMime,
-          fallbackReason: reason,
-        },
-      );
-    } catch (error) {
-      await this.handleFailure(message, route, startedAt, asDeliveryError(error));
-    }
+    await this.attempt(message, {
+      transport: this.resolver.builtin(),
+      fallbackReason: reason,
+      fallbackOnFailure: false,
+    });
   }
 }

@@ -147,19 +147,19 @@ export class EmailsService {
     return principal.tenantId;
   }
 
+  /** Why a valid message is too large for MAX_MESSAGE_BYTES, or null when it fits. */
+  private oversize(email: ValidatedEmail): string | null {
+    const limit = this.env.limits.maxMessageBytes;
+    return email.sizeBytes > limit
+      ? `Message is ${email.sizeBytes} bytes; the limit is ${limit} (MAX_MESSAGE_BYTES)`
+      : null;
+  }
+
   private validate(body: unknown, prefix = ''): { value?: ValidatedEmail; errors: FieldError[] } {
     const result = validateEmailRequest(body, prefix);
-    if (result.value !== undefined && result.value.sizeBytes > this.env.limits.maxMessageBytes) {
-      return {
-        errors: [
-          {
-            field: prefix === '' ? 'body' : prefix,
-            messages: [
-              `message is ${result.value.sizeBytes} bytes; the limit is ${this.env.limits.maxMessageBytes}`,
-            ],
-          },
-        ],
-      };
+    const tooLarge = result.value === undefined ? null : this.oversize(result.value);
+    if (tooLarge !== null) {
+      return { errors: [{ field: prefix === '' ? 'body' : prefix, messages: [tooLarge] }] };
     }
     return result;
   }
@@ -178,11 +178,9 @@ export class EmailsService {
     if (result.value === undefined) {
       throw new ValidationException(result.errors);
     }
-    if (result.value.sizeBytes > this.env.limits.maxMessageBytes) {
-      throw new AppException(
-        ApiCode.PayloadTooLarge,
-        `Message is ${result.value.sizeBytes} bytes; the limit is ${this.env.limits.maxMessageBytes} (MAX_MESSAGE_BYTES)`,
-      );
+    const tooLarge = this.oversize(result.value);
+    if (tooLarge !== null) {
+      throw new AppException(ApiCode.PayloadTooLarge, tooLarge);
     }
     const idempotency =
       idempotencyKey === undefined

@@ -6,6 +6,7 @@ import {
   startSmtpTestServer,
   type SmtpTestServer,
 } from '../../../test/support/smtp';
+import { freePort } from '../../config/embedded-postgres';
 import { DeliveryError } from '../delivery-error';
 import type { OutboundEmail } from '../mail-transport.interface';
 import { SmtpTransport, type SmtpTransportOptions } from './smtp.transport';
@@ -55,14 +56,6 @@ function addresses(value: AddressObject | AddressObject[] | undefined): string[]
 function headerSection(raw: Buffer): string {
   const text = raw.toString('utf8');
   return text.slice(0, text.indexOf('\r\n\r\n'));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
