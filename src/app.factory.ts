@@ -8,6 +8,7 @@ import { AppModule, type AppOverrides, type ReadyEnv } from './app.module';
 import { buildErrorEnvelope } from './common/all-exceptions.filter';
 import { ValidationException } from './common/app.exception';
 import { isGenAuthRoute } from './common/envelope';
+import { wrapEnvelope } from './common/envelope.hook';
 import { checkJsonBody } from './common/json-body';
 import { PinoNestLogger } from './common/logger';
 import { setupOpenApi } from './docs/openapi.setup';
@@ -68,6 +69,9 @@ export async function createApp(
   const fastify = adapter.getInstance();
   // Other media types answer 415 instead of reaching routes as strings.
   fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('preSerialization', (request, reply, payload, done) => {
+    done(null, wrapEnvelope(request, reply, payload));
+  });
   const httpLog = logger.child({ module: 'http' });
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -1,11 +1,10 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { EnvelopeInterceptor } from './common/envelope.interceptor';
 import { LOGGER } from './common/logger.constants';
 import { SecretCipher } from './common/secret-cipher';
 import { createValidationPipe } from './common/validation';
@@ -51,7 +50,6 @@ export class AppModule {
       { provide: TRANSPORT_FACTORY_OPTIONS, useValue: overrides.transports ?? null },
       { provide: SecretCipher, useValue: new SecretCipher(env.app.secretKeys) },
       { provide: APP_PIPE, useFactory: createValidationPipe },
-      { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
       {
         provide: APP_FILTER,
         useFactory: (log: Logger) => new AllExceptionsFilter(log.child({ module: 'http' })),

@@ -5,6 +5,7 @@ import { ApiCode } from './api-code.enum';
 import { AppException } from './app.exception';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { isGenAuthRoute, isUnwrappedRoute, type Envelope } from './envelope';
+import { markErrorEnvelope } from './envelope.hook';
 
 interface Resolved {
   status: number;
@@ -88,13 +89,13 @@ export function buildErrorEnvelope(
   return {
     status: resolved.status,
     headers: resolved.headers,
-    body: {
+    body: markErrorEnvelope({
       statusCode: resolved.status,
       message: resolved.message,
       apiCode: resolved.apiCode,
       requestId,
       data: resolved.data,
-    },
+    }),
   };
 }
 
