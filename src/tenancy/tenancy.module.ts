@@ -10,10 +10,9 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 import { AuthGuard } from './auth.guard';
-import { AuthThrottleGuard } from './auth-throttle.guard';
 import { AuthNoncesRepository } from './auth-nonces.repository';
 import { AuthenticatorService } from './authenticator.service';
-import { RateLimitGuard } from './rate-limit.guard';
+import { ApiKeyRateLimit, AuthFailureThrottle } from './rate-limits';
 import { SecretKeyCheck } from './secret-key-check';
 import { API_KEY_CACHE_TTL_MS, DEFAULT_API_KEY_CACHE_TTL_MS } from './tenancy.constants';
 import { TenantEntity } from './tenant.entity';
@@ -48,10 +47,10 @@ import { TenantsService } from './tenants.service';
         new ApiKeyCache({ ttlMs: ttlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS }),
       inject: [{ token: API_KEY_CACHE_TTL_MS, optional: true }],
     },
-    // Global guards run in this order: failed-auth throttle, authentication, per-key rate limit.
-    { provide: APP_GUARD, useClass: AuthThrottleGuard },
+    AuthFailureThrottle,
+    ApiKeyRateLimit,
+    // One global guard: failed-auth throttle, authentication, scopes, per-key rate limit.
     { provide: APP_GUARD, useClass: AuthGuard },
-    { provide: APP_GUARD, useClass: RateLimitGuard },
   ],
   exports: [TenantsService],
 })
