@@ -5,13 +5,19 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
+import { MetricsService } from '../metrics/metrics.service';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
 import type { EmailPayload, ValidatedEmail } from './email-request.validator';
 import type { EmailStatus } from './email-status.enum';
+import { GroupCommit } from './group-commit';
 
 /** Channel the accept path notifies after commit, so idle dispatchers wake at once. */
 export const OUTBOX_CHANNEL = 'mailgate_outbox';
 const NOTIFY_WINDOW_MS = 5;
+/** Group commit: inserts running at once (of the pool's 20), rows and bytes per INSERT. */
+const GROUP_COMMIT_IN_FLIGHT = 4;
+const GROUP_COMMIT_MAX_ROWS = 200;
+const GROUP_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface MessageRow {
   id: string;
@@ -77,8 +83,23 @@ const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, 
   created_at, updated_at, sent_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
-function isForeignKeyViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === '23503';
+/** A row about to be inserted. */
+interface NewRow {
+  id: string;
+  tenantId: string;
+  email: ValidatedEmail;
+}
+
+/** The tenant's row is gone (deleted while its key was cached): 404, not a 500. */
+async function knownTenant<T>(insert: Promise<T>): Promise<T> {
+  try {
+    return await insert;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23503') {
+      throw new AppException(ApiCode.NotFound, 'Unknown tenant');
+    }
+    throw error;
+  }
 }
 
 /** All outbox SQL in one place. Everything runs as single statements (one round trip each). */
@@ -86,11 +107,25 @@ function isForeignKeyViolation(error: unknown): boolean {
 export class EmailMessagesRepository {
   private readonly pool: Pool;
 
-  constructor(db: DataSource) {
+  constructor(db: DataSource, metrics: MetricsService) {
     // The hot path talks to TypeORM's pg pool directly: a QueryRunner per statement costs more
     // than the statement itself at thousands of accepts per second (bench/README.md).
     this.pool = (db.driver as PostgresDriver).master as Pool;
+    this.singles = new GroupCommit<NewRow>({
+      write: async (rows) => {
+        await this.insertRows(rows);
+        this.notifyDispatchers();
+      },
+      maxInFlight: GROUP_COMMIT_IN_FLIGHT,
+      maxItems: GROUP_COMMIT_MAX_ROWS,
+      maxSize: GROUP_COMMIT_MAX_BYTES,
+      size: (row) => row.email.sizeBytes,
+    });
+    metrics.observeCommitWaiting(() => this.singles.waiting);
   }
+
+  /** Single accepts without an idempotency key, written together while others are in flight. */
+  private readonly singles: GroupCommit<NewRow>;
 
   private notifyCooldown?: NodeJS.Timeout;
   private notifyPending = false;
@@ -130,8 +165,9 @@ export class EmailMessagesRepository {
   }
 
   /**
-   * Inserts one message (status queued) and notifies the dispatchers at commit. With an
-   * idempotency key, a second insert of the same key is a no-op and the first row is returned.
+   * Inserts one message (status queued) and notifies the dispatchers after commit. Without an
+   * idempotency key it joins the group commit (concurrent accepts share one INSERT); with one, a
+   * second insert of the same key is a no-op and the first row is returned.
    */
   async insertOne(
     tenantId: string,
@@ -139,9 +175,13 @@ export class EmailMessagesRepository {
     idempotency?: { key: string; hash: string },
   ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
     const id = randomUUID();
-    try {
-      const rows: Array<{ id: string; status: EmailStatus }> = await this.prepared(
-        'mailgate_insert_one',
+    if (idempotency === undefined) {
+      await knownTenant(this.singles.add({ id, tenantId, email }));
+      return { id, status: 'queued', created: true, requestHash: null };
+    }
+    const rows: Array<{ id: string; status: EmailStatus }> = await knownTenant(
+      this.prepared(
+        'mailgate_insert_idempotent',
         `INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes)
          VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -149,34 +189,29 @@ export class EmailMessagesRepository {
         [
           id,
           tenantId,
-          idempotency?.key ?? null,
-          idempotency?.hash ?? null,
+          idempotency.key,
+          idempotency.hash,
           email.payload,
           email.tags,
           email.metadata,
           email.sizeBytes,
         ],
-      );
-      if (rows.length > 0) {
-        this.notifyDispatchers();
-        return {
-          id: rows[0].id,
-          status: rows[0].status,
-          created: true,
-          requestHash: idempotency?.hash ?? null,
-        };
-      }
-    } catch (error) {
-      if (isForeignKeyViolation(error)) {
-        throw new AppException(ApiCode.NotFound, 'Unknown tenant');
-      }
-      throw error;
+      ),
+    );
+    if (rows.length > 0) {
+      this.notifyDispatchers();
+      return {
+        id: rows[0].id,
+        status: rows[0].status,
+        created: true,
+        requestHash: idempotency.hash,
+      };
     }
     // The key was used before (or concurrently, and that insert committed first).
     const existing: Array<{ id: string; status: EmailStatus; request_hash: string | null }> =
       await this.sql(
         `SELECT id, status, request_hash FROM email_messages WHERE tenant_id = $1 AND idempotency_key = $2`,
-        [tenantId, idempotency!.key],
+        [tenantId, idempotency.key],
       );
     return {
       id: existing[0].id,
@@ -186,42 +221,37 @@ export class EmailMessagesRepository {
     };
   }
 
-  /** Inserts many messages in one statement and one transaction. */
+  /** Inserts many messages of one tenant in one statement and one transaction. */
   async insertMany(tenantId: string, emails: ValidatedEmail[]): Promise<string[]> {
     if (emails.length === 0) {
       return [];
     }
-    const ids = emails.map(() => randomUUID());
-    try {
-      await this.sql(
-        `WITH ins AS (
-           INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
-           SELECT u.id, $2, 'queued', u.payload,
-                  CASE WHEN u.tags IS NULL THEN NULL
-                       ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
-                  u.metadata, u.size_bytes
-           FROM unnest($1::uuid[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
-             AS u(id, payload, tags, metadata, size_bytes)
-           RETURNING 1
-         )
-         SELECT count(*)::int AS n FROM ins`,
-        [
-          ids,
-          tenantId,
-          emails.map((e) => JSON.stringify(e.payload)),
-          emails.map((e) => (e.tags === null ? null : JSON.stringify(e.tags))),
-          emails.map((e) => (e.metadata === null ? null : JSON.stringify(e.metadata))),
-          emails.map((e) => e.sizeBytes),
-        ],
-      );
-    } catch (error) {
-      if (isForeignKeyViolation(error)) {
-        throw new AppException(ApiCode.NotFound, 'Unknown tenant');
-      }
-      throw error;
-    }
+    const rows = emails.map((email) => ({ id: randomUUID(), tenantId, email }));
+    await knownTenant(this.insertRows(rows));
     this.notifyDispatchers();
-    return ids;
+    return rows.map((r) => r.id);
+  }
+
+  /** One multi-row INSERT (status queued) for rows of any tenants: one round trip, one commit. */
+  private async insertRows(rows: NewRow[]): Promise<void> {
+    await this.prepared(
+      'mailgate_insert_rows',
+      `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
+       SELECT u.id, u.tenant_id, 'queued', u.payload,
+              CASE WHEN u.tags IS NULL THEN NULL
+                   ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
+              u.metadata, u.size_bytes
+       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
+         AS u(id, tenant_id, payload, tags, metadata, size_bytes)`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.tenantId),
+        rows.map((r) => JSON.stringify(r.email.payload)),
+        rows.map((r) => (r.email.tags === null ? null : JSON.stringify(r.email.tags))),
+        rows.map((r) => (r.email.metadata === null ? null : JSON.stringify(r.email.metadata))),
+        rows.map((r) => r.email.sizeBytes),
+      ],
+    );
   }
 
   async findById(tenantId: string, id: string, withMime = false): Promise<MessageRow | null> {

@@ -29,6 +29,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
   private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
+  private commitWaiting: () => number = () => 0;
 
   constructor(
     private readonly queue: QueueStatsRepository,
@@ -120,6 +121,19 @@ export class MetricsService implements OnModuleDestroy {
         lag.set(stats?.dueLagSeconds ?? NaN);
       },
     });
+    const waiting = new Gauge({
+      name: 'mailgate_accept_commit_waiting',
+      help: 'Single accepts of this replica waiting for a free insert (group commit); grows when PostgreSQL writes fall behind.',
+      registers,
+      collect: () => {
+        waiting.set(this.commitWaiting());
+      },
+    });
+  }
+
+  /** The accept path's group commit reports its waiting rows through this. */
+  observeCommitWaiting(read: () => number): void {
+    this.commitWaiting = read;
   }
 
   onModuleDestroy(): void {

@@ -1,5 +1,7 @@
+import { Client } from 'pg';
+import { parseExposition, sampleValue } from '../operability/prometheus-text';
 import { query } from '../support/database';
-import { http, startTestApp, type TestApp } from '../support/test-app';
+import { http, startTestApp, waitFor, type HttpResult, type TestApp } from '../support/test-app';
 import { anEmail, createKey, newTenantId, rootHeaders, type TestKey } from '../factories/emails';
 
 describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
@@ -108,6 +110,60 @@ describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
       headers: rootHeaders(newTenantId()),
     });
     expect(res.status).toBe(202);
+  });
+
+  it('commits accepts that wait for a busy insert together, each row under its own tenant', async () => {
+    const otherTenant = newTenantId();
+    const keys = [
+      { tenantId: tenant, token: key.token },
+      { tenantId: otherTenant, token: (await createKey(t, otherTenant)).token },
+    ];
+    // Inserts block behind this lock: 4 statements take the group commit's slots, the rest wait.
+    const lock = new Client({ connectionString: t.db.url });
+    await lock.connect();
+    let pending: Promise<Array<{ i: number; res: HttpResult<{ data: { id: string } }> }>>;
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE email_messages IN EXCLUSIVE MODE');
+      pending = Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          send(anEmail({ subject: `group ${i}` }), {}, keys[i % 2].token).then((res) => ({
+            i,
+            res,
+          })),
+        ),
+      );
+      await waitFor(
+        async () => {
+          const metrics = await http<string>(t.baseUrl, 'GET', '/metrics');
+          return (
+            sampleValue(parseExposition(metrics.text), 'mailgate_accept_commit_waiting') === 116
+          );
+        },
+        { what: '116 accepts waiting for the group commit' },
+      );
+    } finally {
+      await lock.query('COMMIT');
+      await lock.end();
+    }
+    const answers = await pending;
+    expect(answers.map(({ res }) => res.status)).toEqual(answers.map(() => 202));
+    const rows = await query<{ id: string; tenant_id: string; subject: string; tx: string }>(
+      t.db.url,
+      `SELECT id, tenant_id, payload->>'subject' AS subject, xmin::text AS tx
+       FROM email_messages WHERE id = ANY($1::uuid[])`,
+      [answers.map(({ res }) => res.body.data.id)],
+    );
+    expect(rows).toHaveLength(120);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const { i, res } of answers) {
+      expect(byId.get(res.body.data.id)).toMatchObject({
+        tenant_id: keys[i % 2].tenantId,
+        subject: `group ${i}`,
+      });
+    }
+    // Rows of one INSERT share a transaction id: the 4 blocked ones, then the 116 together.
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(5);
   });
 
   it('refuses a request without a key (401) or without the scope (403)', async () => {

@@ -1,0 +1,80 @@
+interface Waiter<T> {
+  item: T;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitOptions<T> {
+  /** Writes the items in one statement (one transaction); rejects when nothing was written. */
+  write(items: T[]): Promise<void>;
+  /** Statements running at once; items arriving while all are busy wait for the next one. */
+  maxInFlight: number;
+  /** Upper bound of one statement's items, and of their summed `size` (at least one item). */
+  maxItems: number;
+  maxSize: number;
+  size: (item: T) => number;
+}
+
+/**
+ * Group commit for single accepts: while `maxInFlight` inserts are running, newly accepted rows
+ * queue and go together in the next multi-row INSERT. Under load one commit (one round trip, one
+ * WAL flush) serves many requests; when idle a row is written at once. A caller resolves only
+ * after its own row committed, so nothing is acknowledged before it is durable.
+ */
+export class GroupCommit<T> {
+  private queue: Array<Waiter<T>> = [];
+  private inFlight = 0;
+
+  constructor(private readonly options: GroupCommitOptions<T>) {}
+
+  /** Items waiting for a free statement. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  add(item: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      this.inFlight += 1;
+      void this.flush(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private take(): Array<Waiter<T>> {
+    const { maxItems, maxSize, size } = this.options;
+    let count = 0;
+    let total = 0;
+    while (count < this.queue.length && count < maxItems) {
+      total += size(this.queue[count].item);
+      if (count > 0 && total > maxSize) {
+        break;
+      }
+      count += 1;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async flush(batch: Array<Waiter<T>>): Promise<void> {
+    try {
+      await this.options.write(batch.map((w) => w.item));
+      batch.forEach((w) => w.resolve());
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      // One bad row (its tenant deleted meanwhile) must not fail its neighbours: each alone.
+      await Promise.all(batch.map((w) => this.options.write([w.item]).then(w.resolve, w.reject)));
+    }
+  }
+}
