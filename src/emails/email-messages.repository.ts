@@ -90,6 +90,17 @@ interface NewRow {
   email: ValidatedEmail;
 }
 
+/** A delivered message's bookkeeping, waiting for markSent's group commit. */
+interface SentRow {
+  id: string;
+  attempt: AttemptRecord;
+  result: {
+    providerMessageId: string | null;
+    capturedMime?: string;
+    fallbackReason: string | null;
+  };
+}
+
 /** The tenant's row is gone (deleted while its key was cached): 404, not a 500. */
 async function knownTenant<T>(insert: Promise<T>): Promise<T> {
   try {
@@ -121,11 +132,20 @@ export class EmailMessagesRepository {
       maxSize: GROUP_COMMIT_MAX_BYTES,
       size: (row) => row.email.sizeBytes,
     });
+    this.sent = new GroupCommit<SentRow>({
+      write: (rows) => this.writeSent(rows),
+      maxInFlight: 2,
+      maxItems: GROUP_COMMIT_MAX_ROWS,
+      maxSize: GROUP_COMMIT_MAX_BYTES,
+      size: (row) => row.result.capturedMime?.length ?? 0,
+    });
     metrics.observeCommitWaiting(() => this.singles.waiting);
   }
 
   /** Single accepts without an idempotency key, written together while others are in flight. */
   private readonly singles: GroupCommit<NewRow>;
+  /** Deliveries' markSent, grouped the same way. */
+  private readonly sent: GroupCommit<SentRow>;
 
   private notifyCooldown?: NodeJS.Timeout;
   private notifyPending = false;
@@ -371,6 +391,10 @@ export class EmailMessagesRepository {
     return rows[0]?.due ?? null;
   }
 
+  /**
+   * Marks a delivered message sent and records its attempt. Deliveries finishing while 2 of these
+   * statements are in flight share the next one (group commit), as accepts do.
+   */
   async markSent(
     id: string,
     attempt: AttemptRecord,
@@ -380,26 +404,35 @@ export class EmailMessagesRepository {
       fallbackReason: string | null;
     },
   ): Promise<void> {
+    await this.sent.add({ id, attempt, result });
+  }
+
+  private async writeSent(rows: SentRow[]): Promise<void> {
     // Unconditional: a message that reached the provider is sent, whoever held the lease.
-    await this.sql(
-      `WITH m AS (
-         UPDATE email_messages
-         SET status = 'sent', transport = $2, provider_message_id = $3, captured_mime = $4,
-             fallback_reason = $5, last_error = NULL, sent_at = now(), updated_at = now(),
-             locked_until = NULL, locked_by = NULL
-         WHERE id = $1
-         RETURNING id, attempts
+    await this.prepared(
+      'mailgate_mark_sent',
+      `WITH s AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::timestamptz[], $7::int[])
+           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms)
+       ), m AS (
+         UPDATE email_messages e
+         SET status = 'sent', transport = s.transport, provider_message_id = s.provider_message_id,
+             captured_mime = s.captured_mime, fallback_reason = s.fallback_reason, last_error = NULL,
+             sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
+         FROM s WHERE e.id = s.id
+         RETURNING e.id, e.attempts, s.transport, s.provider_message_id, s.started_at, s.duration_ms
        )
        INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
-       SELECT id, attempts, $2, 'sent', $3, $6, $7 FROM m`,
+       SELECT id, attempts, transport, 'sent', provider_message_id, started_at, duration_ms FROM m`,
       [
-        id,
-        attempt.transport,
-        result.providerMessageId,
-        result.capturedMime ?? null,
-        result.fallbackReason,
-        attempt.startedAt,
-        attempt.durationMs,
+        rows.map((r) => r.id),
+        rows.map((r) => r.attempt.transport),
+        rows.map((r) => r.result.providerMessageId),
+        rows.map((r) => r.result.capturedMime ?? null),
+        rows.map((r) => r.result.fallbackReason),
+        rows.map((r) => r.attempt.startedAt),
+        rows.map((r) => r.attempt.durationMs),
       ],
     );
   }
