@@ -4,8 +4,10 @@ import type { ReadyEnv } from './app.module';
 import { createLogger } from './common/logger';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
 import { EnvValidationError, loadEnv, type AppEnv } from './config/env';
+import { tuneHeap } from './config/heap';
 import { LifecycleService } from './health/lifecycle.service';
 
+tuneHeap();
 const logger = createLogger();
 
 function parseEnv(): AppEnv {
