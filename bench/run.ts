@@ -58,6 +58,9 @@ async function delivery(
     await inParallel(N, 32, async (i) => {
       await json(`${gw.url}/v1/emails`, 'POST', message(i), auth);
     });
+    log(
+      `  all ${N} accepted after ${((Date.now() - started) / 1000).toFixed(1)} s (${sink.count} delivered by then)`,
+    );
     await poll(async () => sink.count >= N, 600_000, `${N} deliveries`, 10);
     single = N / ((Date.now() - started) / 1000);
     log(

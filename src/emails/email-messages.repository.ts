@@ -355,13 +355,23 @@ export class EmailMessagesRepository {
     const rows: Array<{ id: string; tenant_id: string; payload: EmailPayload; attempts: number }> =
       await this.prepared(
         'mailgate_claim',
-        `WITH due AS (
+        // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
+        // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
+        // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
+        `WITH expired AS (
            SELECT id FROM email_messages
-           WHERE (status = 'queued' AND next_attempt_at <= now())
-              OR (status = 'sending' AND locked_until < now())
-           ORDER BY next_attempt_at
+           WHERE status = 'sending' AND locked_until < now()
+           ORDER BY locked_until
            LIMIT $1
            FOR UPDATE SKIP LOCKED
+         ), queued AS (
+           SELECT id FROM email_messages
+           WHERE status = 'queued' AND next_attempt_at <= now()
+           ORDER BY next_attempt_at
+           LIMIT greatest($1 - (SELECT count(*) FROM expired), 0)
+           FOR UPDATE SKIP LOCKED
+         ), due AS (
+           SELECT id FROM expired UNION ALL SELECT id FROM queued
          ), claimed AS (
            UPDATE email_messages m
            SET status = 'sending', attempts = m.attempts + 1, locked_by = $3,

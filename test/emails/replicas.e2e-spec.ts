@@ -65,6 +65,37 @@ describe('replicas, crashes and shutdown (one database, several gateways)', () =
     expect(new Set(sink.messageIds)).toEqual(new Set(ids.map((id) => `<${id}@example.test>`)));
   });
 
+  it('claims the expired leases of a dead replica ahead of a queued backlog', async () => {
+    sink = await startSlowSmtpSink(300);
+    const api = await startTestApp({ db, env: { MAILGATE_ROLE: 'api' } });
+    apps.push(api);
+    const key = await createKey(api, newTenantId());
+    await configureSmtp(api, key.token, { port: sink.port, user: 'u@example.test', pass: 'p' });
+    const ids = await batch(api, key.token, 60);
+    const stranded = ids.slice(40, 45);
+    // What a replica that died mid-send leaves behind: rows still sending, their lease run out.
+    await query(
+      db.url,
+      `UPDATE email_messages SET status = 'sending', attempts = 1, locked_by = 'dead-replica',
+         locked_until = now() - interval '1 second' WHERE id = ANY($1::uuid[])`,
+      [stranded],
+    );
+    const worker = await startTestApp({ db, env: { DISPATCH_CONCURRENCY: '5' } });
+    apps.push(worker);
+    await waitFor(async () => (await statusCounts(db.url)).sent === 60, {
+      timeoutMs: 60_000,
+      what: 'all 60 sent',
+    });
+    // The first claim (5 slots) took exactly the stranded rows; each send holds its slot 300 ms.
+    const firstStarted = await query<{ message_id: string; attempt_no: number }>(
+      db.url,
+      'SELECT message_id, attempt_no FROM email_attempts ORDER BY started_at, id LIMIT 5',
+    );
+    expect(firstStarted.map((a) => a.message_id).sort()).toEqual([...stranded].sort());
+    expect(firstStarted.map((a) => a.attempt_no)).toEqual([2, 2, 2, 2, 2]);
+    expect(duplicates(sink.messageIds)).toEqual([]);
+  });
+
   it('an instance SIGKILLed mid-send loses nothing: another one finishes after the lease expires', async () => {
     sink = await startSlowSmtpSink(40);
     const env = { DATABASE_URL: db.url, DISPATCH_LEASE_MS: '2000', DISPATCH_CONCURRENCY: '4' };
