@@ -9,6 +9,7 @@ import {
   log,
   message,
   poll,
+  post,
   QUICK,
   ROOT,
   setupTenant,
@@ -56,7 +57,10 @@ async function delivery(
     // mailgate, one message per POST /v1/emails: from the first accept to the last delivery.
     let started = Date.now();
     await inParallel(N, 32, async (i) => {
-      await json(`${gw.url}/v1/emails`, 'POST', message(i), auth);
+      const status = await post(`${gw.url}/v1/emails`, JSON.stringify(message(i)), auth);
+      if (status !== 202) {
+        throw new Error(`POST /v1/emails answered ${status}`);
+      }
     });
     log(
       `  all ${N} accepted after ${((Date.now() - started) / 1000).toFixed(1)} s (${sink.count} delivered by then)`,
