@@ -1,4 +1,4 @@
-import { GroupCommit } from './group-commit';
+import { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 /** A writer that holds each statement until released, recording what every statement carried. */
 function heldWriter(fail: (items: string[]) => boolean = () => false) {
@@ -20,6 +20,20 @@ function heldWriter(fail: (items: string[]) => boolean = () => false) {
   return { statements, write, releaseAll };
 }
 
+/** A GroupCommit over `writer`: 100 items of size 1 per statement unless told otherwise. */
+function groupOf(
+  writer: { write: (items: string[]) => Promise<void> },
+  options: Partial<Omit<GroupCommitOptions<string>, 'write'>> & { maxInFlight: number },
+): GroupCommit<string> {
+  return new GroupCommit<string>({
+    write: writer.write,
+    maxItems: 100,
+    maxSize: 1_000,
+    size: () => 1,
+    ...options,
+  });
+}
+
 function settle(promise: Promise<void>): Promise<string> {
   return promise.then(
     () => 'ok',
@@ -30,13 +44,7 @@ function settle(promise: Promise<void>): Promise<string> {
 describe('GroupCommit', () => {
   it('writes at once while idle, and groups what arrives while statements are in flight', async () => {
     const writer = heldWriter();
-    const group = new GroupCommit<string>({
-      write: writer.write,
-      maxInFlight: 2,
-      maxItems: 100,
-      maxSize: 1_000,
-      size: () => 1,
-    });
+    const group = groupOf(writer, { maxInFlight: 2 });
     const outcomes = ['a', 'b', 'c', 'd', 'e', 'f'].map((item) => settle(group.add(item)));
     // a and b each went alone (two slots); c..f wait for a free slot.
     expect(writer.statements).toEqual([['a'], ['b']]);
@@ -49,13 +57,7 @@ describe('GroupCommit', () => {
 
   it('resolves no caller before its own statement finished', async () => {
     const writer = heldWriter();
-    const group = new GroupCommit<string>({
-      write: writer.write,
-      maxInFlight: 1,
-      maxItems: 100,
-      maxSize: 1_000,
-      size: () => 1,
-    });
+    const group = groupOf(writer, { maxInFlight: 1 });
     let done = false;
     const first = group.add('a').then(() => (done = true));
     await new Promise((r) => setImmediate(r));
@@ -67,8 +69,7 @@ describe('GroupCommit', () => {
 
   it('bounds a statement by items and by summed size (but always takes one)', async () => {
     const writer = heldWriter();
-    const group = new GroupCommit<string>({
-      write: writer.write,
+    const group = groupOf(writer, {
       maxInFlight: 1,
       maxItems: 3,
       maxSize: 10,
@@ -89,13 +90,7 @@ describe('GroupCommit', () => {
 
   it('retries a failed group one row at a time, so only the bad row fails', async () => {
     const writer = heldWriter((items) => items.includes('bad'));
-    const group = new GroupCommit<string>({
-      write: writer.write,
-      maxInFlight: 1,
-      maxItems: 100,
-      maxSize: 1_000,
-      size: () => 1,
-    });
+    const group = groupOf(writer, { maxInFlight: 1 });
     const outcomes = ['first', 'a', 'bad', 'b'].map((item) => settle(group.add(item)));
     await writer.releaseAll();
     expect(await Promise.all(outcomes)).toEqual(['ok', 'ok', 'bad bad', 'ok']);
@@ -104,13 +99,7 @@ describe('GroupCommit', () => {
 
   it('passes a lone row’s error through, and keeps going after it', async () => {
     const writer = heldWriter((items) => items.includes('bad'));
-    const group = new GroupCommit<string>({
-      write: writer.write,
-      maxInFlight: 1,
-      maxItems: 100,
-      maxSize: 1_000,
-      size: () => 1,
-    });
+    const group = groupOf(writer, { maxInFlight: 1 });
     const bad = settle(group.add('bad'));
     const next = settle(group.add('next'));
     await writer.releaseAll();
