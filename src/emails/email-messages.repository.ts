@@ -18,6 +18,8 @@ const NOTIFY_WINDOW_MS = 5;
 const GROUP_COMMIT_IN_FLIGHT = 4;
 const GROUP_COMMIT_MAX_ROWS = 200;
 const GROUP_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
+/** markSent's group commit: the dispatcher's bookkeeping, a smaller share of the pool. */
+const MARK_SENT_IN_FLIGHT = 2;
 
 export interface MessageRow {
   id: string;
@@ -123,10 +125,7 @@ export class EmailMessagesRepository {
     // than the statement itself at thousands of accepts per second (bench/README.md).
     this.pool = (db.driver as PostgresDriver).master as Pool;
     this.singles = new GroupCommit<NewRow>({
-      write: async (rows) => {
-        await this.insertRows(rows);
-        this.notifyDispatchers();
-      },
+      write: (rows) => this.insertRows(rows),
       maxInFlight: GROUP_COMMIT_IN_FLIGHT,
       maxItems: GROUP_COMMIT_MAX_ROWS,
       maxSize: GROUP_COMMIT_MAX_BYTES,
@@ -134,7 +133,7 @@ export class EmailMessagesRepository {
     });
     this.sent = new GroupCommit<SentRow>({
       write: (rows) => this.writeSent(rows),
-      maxInFlight: 2,
+      maxInFlight: MARK_SENT_IN_FLIGHT,
       maxItems: GROUP_COMMIT_MAX_ROWS,
       maxSize: GROUP_COMMIT_MAX_BYTES,
       size: (row) => row.result.capturedMime?.length ?? 0,
@@ -248,11 +247,13 @@ export class EmailMessagesRepository {
     }
     const rows = emails.map((email) => ({ id: randomUUID(), tenantId, email }));
     await knownTenant(this.insertRows(rows));
-    this.notifyDispatchers();
     return rows.map((r) => r.id);
   }
 
-  /** One multi-row INSERT (status queued) for rows of any tenants: one round trip, one commit. */
+  /**
+   * One multi-row INSERT (status queued) for rows of any tenants: one round trip, one commit;
+   * then the dispatchers are notified.
+   */
   private async insertRows(rows: NewRow[]): Promise<void> {
     await this.prepared(
       'mailgate_insert_rows',
@@ -272,6 +273,7 @@ export class EmailMessagesRepository {
         rows.map((r) => r.email.sizeBytes),
       ],
     );
+    this.notifyDispatchers();
   }
 
   async findById(tenantId: string, id: string, withMime = false): Promise<MessageRow | null> {
@@ -405,15 +407,7 @@ export class EmailMessagesRepository {
    * Marks a delivered message sent and records its attempt. Deliveries finishing while 2 of these
    * statements are in flight share the next one (group commit), as accepts do.
    */
-  async markSent(
-    id: string,
-    attempt: AttemptRecord,
-    result: {
-      providerMessageId: string | null;
-      capturedMime?: string;
-      fallbackReason: string | null;
-    },
-  ): Promise<void> {
+  async markSent(id: string, attempt: AttemptRecord, result: SentRow['result']): Promise<void> {
     await this.sent.add({ id, attempt, result });
   }
 

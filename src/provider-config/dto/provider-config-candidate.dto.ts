@@ -13,13 +13,11 @@ const requiredForType =
     dto.type === type;
 
 /**
- * An unsaved config to verify or test-send with, in the seed's shape: `type` and its block are
- * required, `enabled` is accepted but does not matter (the block is checked either way).
+ * The fields of an unsaved config besides `type`: `enabled` is accepted but does not matter (the
+ * block of the type is checked either way). Shared by the candidate and the verify body, which
+ * differ only in whether `type` is required.
  */
-export class ProviderConfigCandidateDto {
-  @IsIn(PROVIDER_TYPES)
-  type!: ProviderType;
-
+abstract class CandidateFieldsDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
@@ -52,6 +50,12 @@ export class ProviderConfigCandidateDto {
 
   @Allow()
   updatedAt?: unknown;
+}
+
+/** An unsaved config to verify or test-send with, in the seed's shape: `type` and its block are required. */
+export class ProviderConfigCandidateDto extends CandidateFieldsDto {
+  @IsIn(PROVIDER_TYPES)
+  type!: ProviderType;
 }
 
 /** True when a verify body carries any field, i.e. names a config instead of "the saved one". */
@@ -63,41 +67,8 @@ export function namesCandidate(dto: object): boolean {
  * Body of POST /api/v3/verify-email-provider: empty verifies the saved config; otherwise it is a
  * candidate config (same rules as ProviderConfigCandidateDto).
  */
-export class VerifyEmailProviderDto {
+export class VerifyEmailProviderDto extends CandidateFieldsDto {
   @ValidateIf((dto: object) => namesCandidate(dto))
   @IsIn(PROVIDER_TYPES)
   type?: ProviderType;
-
-  @IsOptional()
-  @IsBoolean()
-  enabled?: boolean;
-
-  @ProviderBlock('custom', SmtpConfigDto, requiredForType('custom'))
-  smtpConfig?: SmtpConfigDto;
-
-  @ProviderBlock('sendgrid', SendGridConfigDto, requiredForType('sendgrid'))
-  sendGridConfig?: SendGridConfigDto;
-
-  @ProviderBlock('ali', ExmailConfigDto, requiredForType('ali'))
-  aliExmailConfig?: ExmailConfigDto;
-
-  @ProviderBlock('qq', ExmailConfigDto, requiredForType('qq'))
-  tencentExmailConfig?: ExmailConfigDto;
-
-  @IsOptional()
-  @IsBoolean()
-  fallbackOnFailure?: boolean;
-
-  // Read-only fields of a read, allowed so a read can be sent as it is; ignored here.
-  @Allow()
-  version?: unknown;
-
-  @Allow()
-  lastVerifiedAt?: unknown;
-
-  @Allow()
-  lastVerifyError?: unknown;
-
-  @Allow()
-  updatedAt?: unknown;
 }
