@@ -92,6 +92,26 @@ interface NewRow {
   email: ValidatedEmail;
 }
 
+/** Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). */
+const INSERT_ROWS = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
+  SELECT u.id, u.tenant_id, 'queued', u.payload,
+         CASE WHEN u.tags IS NULL THEN NULL
+              ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
+         u.metadata, u.size_bytes
+  FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
+    AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
+
+function insertRowsParams(rows: NewRow[]): unknown[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.tenantId),
+    rows.map((r) => JSON.stringify(r.email.payload)),
+    rows.map((r) => (r.email.tags === null ? null : JSON.stringify(r.email.tags))),
+    rows.map((r) => (r.email.metadata === null ? null : JSON.stringify(r.email.metadata))),
+    rows.map((r) => r.email.sizeBytes),
+  ];
+}
+
 /** A delivered message's bookkeeping, waiting for markSent's group commit. */
 interface SentRow {
   id: string;
@@ -126,6 +146,7 @@ export class EmailMessagesRepository {
     this.pool = (db.driver as PostgresDriver).master as Pool;
     this.singles = new GroupCommit<NewRow>({
       write: (rows) => this.insertRows(rows),
+      rewrite: (row) => this.insertRowAgain(row),
       maxInFlight: GROUP_COMMIT_IN_FLIGHT,
       maxItems: GROUP_COMMIT_MAX_ROWS,
       maxSize: GROUP_COMMIT_MAX_BYTES,
@@ -133,6 +154,8 @@ export class EmailMessagesRepository {
     });
     this.sent = new GroupCommit<SentRow>({
       write: (rows) => this.writeSent(rows),
+      // Setting sent again is harmless; a lost commit's attempt row may then appear twice.
+      rewrite: (row) => this.writeSent([row]),
       maxInFlight: MARK_SENT_IN_FLIGHT,
       maxItems: GROUP_COMMIT_MAX_ROWS,
       maxSize: GROUP_COMMIT_MAX_BYTES,
@@ -255,24 +278,29 @@ export class EmailMessagesRepository {
    * then the dispatchers are notified.
    */
   private async insertRows(rows: NewRow[]): Promise<void> {
-    await this.prepared(
-      'mailgate_insert_rows',
-      `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
-       SELECT u.id, u.tenant_id, 'queued', u.payload,
-              CASE WHEN u.tags IS NULL THEN NULL
-                   ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
-              u.metadata, u.size_bytes
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
-         AS u(id, tenant_id, payload, tags, metadata, size_bytes)`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.tenantId),
-        rows.map((r) => JSON.stringify(r.email.payload)),
-        rows.map((r) => (r.email.tags === null ? null : JSON.stringify(r.email.tags))),
-        rows.map((r) => (r.email.metadata === null ? null : JSON.stringify(r.email.metadata))),
-        rows.map((r) => r.email.sizeBytes),
-      ],
+    await this.prepared('mailgate_insert_rows', INSERT_ROWS, insertRowsParams(rows));
+    this.notifyDispatchers();
+  }
+
+  /**
+   * A single accept's row again, after its group failed. The group's COMMIT may have taken effect
+   * before its connection broke: the row found stored under its own random id is written.
+   */
+  private async insertRowAgain(row: NewRow): Promise<void> {
+    const inserted = await this.prepared(
+      'mailgate_insert_row_again',
+      `${INSERT_ROWS} ON CONFLICT (id) DO NOTHING RETURNING id`,
+      insertRowsParams([row]),
     );
+    if (inserted.length === 0) {
+      const stored: Array<{ tenant_id: string }> = await this.sql(
+        'SELECT tenant_id FROM email_messages WHERE id = $1',
+        [row.id],
+      );
+      if (stored[0]?.tenant_id !== row.tenantId) {
+        throw new Error(`message id ${row.id} is taken by another row`);
+      }
+    }
     this.notifyDispatchers();
   }
 

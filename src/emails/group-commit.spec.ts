@@ -27,6 +27,7 @@ function groupOf(
 ): GroupCommit<string> {
   return new GroupCommit<string>({
     write: writer.write,
+    rewrite: (item) => writer.write([item]),
     maxItems: 100,
     maxSize: 1_000,
     size: () => 1,
@@ -95,6 +96,37 @@ describe('GroupCommit', () => {
     await writer.releaseAll();
     expect(await Promise.all(outcomes)).toEqual(['ok', 'ok', 'bad bad', 'ok']);
     expect(writer.statements).toEqual([['first'], ['a', 'bad', 'b'], ['a'], ['bad'], ['b']]);
+  });
+
+  it('rewrites the rows of a group that failed after it committed, and they resolve', async () => {
+    // The statement commits, then its connection breaks: the caller of write() sees an error.
+    const stored = new Set<string>();
+    const writes: string[][] = [];
+    const rewrites: string[] = [];
+    const group = groupOf(
+      {
+        write: async (items) => {
+          writes.push(items);
+          items.forEach((item) => stored.add(item));
+          await Promise.resolve();
+          throw new Error('Connection terminated unexpectedly');
+        },
+      },
+      {
+        maxInFlight: 1,
+        rewrite: async (item) => {
+          rewrites.push(item);
+          await Promise.resolve();
+          if (!stored.has(item)) {
+            throw new Error(`lost ${item}`);
+          }
+        },
+      },
+    );
+    const outcomes = ['a', 'b', 'c'].map((item) => settle(group.add(item)));
+    expect(await Promise.all(outcomes)).toEqual(['ok', 'ok', 'ok']);
+    expect(writes).toEqual([['a'], ['b', 'c']]);
+    expect(rewrites).toEqual(['a', 'b', 'c']);
   });
 
   it('passes a lone row’s error through, and keeps going after it', async () => {

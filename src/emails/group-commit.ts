@@ -7,6 +7,11 @@ interface Waiter<T> {
 export interface GroupCommitOptions<T> {
   /** Writes the items in one statement (one transaction); rejects when nothing was written. */
   write(items: T[]): Promise<void>;
+  /**
+   * Writes one item again after its group failed. That group may have committed anyway (its
+   * connection lost during COMMIT), so an item found already written counts as written.
+   */
+  rewrite(item: T): Promise<void>;
   /** Statements running at once; items arriving while all are busy wait for the next one. */
   maxInFlight: number;
   /** Upper bound of one statement's items, and of their summed `size` (at least one item). */
@@ -68,13 +73,10 @@ export class GroupCommit<T> {
     try {
       await this.options.write(batch.map((w) => w.item));
       batch.forEach((w) => w.resolve());
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0].reject(error);
-        return;
-      }
-      // One bad row (its tenant deleted meanwhile) must not fail its neighbours: each alone.
-      await Promise.all(batch.map((w) => this.options.write([w.item]).then(w.resolve, w.reject)));
+    } catch {
+      // Each row alone: one bad row (its tenant deleted meanwhile) must not fail its neighbours,
+      // and rows a lost COMMIT stored are found written. A lone row's own error comes back.
+      await Promise.all(batch.map((w) => this.options.rewrite(w.item).then(w.resolve, w.reject)));
     }
   }
 }
