@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
-import { Client } from 'pg';
 import { pacedLoad } from './paced-load';
 import {
   databaseServer,
@@ -169,19 +168,6 @@ function load(
   });
 }
 
-/** Flushes dirty buffers before a measured phase; needs a superuser or pg_checkpoint. */
-async function checkpoint(adminUrl: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query('CHECKPOINT');
-  } catch (error) {
-    log(`no CHECKPOINT before the paced run: ${(error as Error).message}`);
-  } finally {
-    await client.end();
-  }
-}
-
 async function startBare(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'bare-server.js')], {
@@ -249,18 +235,10 @@ async function accept(server: BenchDatabaseServer): Promise<{
       body,
       headers,
     };
-    await checkpoint(server.adminUrl);
+    await server.checkpoint();
     const half = await pacedLoad(`${gw.url}/v1/emails`, paced);
-    await checkpoint(server.adminUrl);
+    await server.checkpoint();
     const bareHalf = await pacedLoad(`${bare.url}/v1/emails`, paced);
-    for (const [name, result] of [
-      ['mailgate', half],
-      ['bare', bareHalf],
-    ] as const) {
-      if (result.non2xx > 0) {
-        log(`warning: ${name} gave ${result.non2xx} non-2xx answers at the paced rate`);
-      }
-    }
     log(
       `accept at half the best rate (${paced.rate} rps, open loop): mailgate p50 ${half.p50} p99 ${half.p99} max ${half.max} ms | bare p50 ${bareHalf.p50} p99 ${bareHalf.p99} max ${bareHalf.max} ms`,
     );

@@ -43,6 +43,8 @@ export async function poll<T>(
 export interface BenchDatabaseServer {
   adminUrl: string;
   createDatabase(): Promise<string>;
+  /** Flushes dirty buffers before a measured phase; needs a superuser or pg_checkpoint. */
+  checkpoint(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,10 @@ export async function databaseServer(): Promise<BenchDatabaseServer> {
       url.pathname = `/${name}`;
       return url.toString();
     },
+    checkpoint: () =>
+      admin('CHECKPOINT').catch((error: Error) =>
+        log(`no CHECKPOINT before the measured phase: ${error.message}`),
+      ),
     close: async () => {
       for (const name of created) {
         await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);

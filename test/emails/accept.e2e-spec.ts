@@ -1,7 +1,6 @@
-import { Client } from 'pg';
-import { parseExposition, sampleValue } from '../operability/prometheus-text';
+import { acceptWhileInsertsHeld } from '../support/held-inserts';
 import { query } from '../support/database';
-import { http, startTestApp, waitFor, type HttpResult, type TestApp } from '../support/test-app';
+import { http, startTestApp, type HttpResult, type TestApp } from '../support/test-app';
 import { anEmail, createKey, newTenantId, rootHeaders, type TestKey } from '../factories/emails';
 
 describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
@@ -118,35 +117,19 @@ describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
       { tenantId: tenant, token: key.token },
       { tenantId: otherTenant, token: (await createKey(t, otherTenant)).token },
     ];
-    // Inserts block behind this lock: 4 statements take the group commit's slots, the rest wait.
-    const lock = new Client({ connectionString: t.db.url });
-    await lock.connect();
-    let pending: Promise<Array<{ i: number; res: HttpResult<{ data: { id: string } }> }>>;
-    try {
-      await lock.query('BEGIN');
-      await lock.query('LOCK TABLE email_messages IN EXCLUSIVE MODE');
-      pending = Promise.all(
-        Array.from({ length: 120 }, (_, i) =>
-          send(anEmail({ subject: `group ${i}` }), {}, keys[i % 2].token).then((res) => ({
-            i,
-            res,
-          })),
+    // Inserts block: 4 statements take the group commit's slots, the other 116 wait.
+    const answers = await acceptWhileInsertsHeld(
+      { baseUrl: t.baseUrl, databaseUrl: t.db.url },
+      116,
+      () =>
+        Promise.all(
+          Array.from({ length: 120 }, (_, i) =>
+            send(anEmail({ subject: `group ${i}` }), {}, keys[i % 2].token).then(
+              (res: HttpResult<{ data: { id: string } }>) => ({ i, res }),
+            ),
+          ),
         ),
-      );
-      await waitFor(
-        async () => {
-          const metrics = await http<string>(t.baseUrl, 'GET', '/metrics');
-          return (
-            sampleValue(parseExposition(metrics.text), 'mailgate_accept_commit_waiting') === 116
-          );
-        },
-        { what: '116 accepts waiting for the group commit' },
-      );
-    } finally {
-      await lock.query('COMMIT');
-      await lock.end();
-    }
-    const answers = await pending;
+    );
     expect(answers.map(({ res }) => res.status)).toEqual(answers.map(() => 202));
     const rows = await query<{ id: string; tenant_id: string; subject: string; tx: string }>(
       t.db.url,

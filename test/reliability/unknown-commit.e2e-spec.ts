@@ -1,8 +1,7 @@
-import { Client } from 'pg';
-import { parseExposition, sampleValue } from '../operability/prometheus-text';
+import { acceptWhileInsertsHeld } from '../support/held-inserts';
 import { createTestDatabase, query, type TestDatabase } from '../support/database';
 import { startPgCutProxy, type PgCutProxy } from '../support/pg-cut-proxy';
-import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
+import { http, startTestApp, type TestApp } from '../support/test-app';
 import { anEmail, createKey, newTenantId, type TestKey } from '../factories/emails';
 
 describe('a group commit whose outcome the gateway never heard (connection lost after COMMIT)', () => {
@@ -25,36 +24,22 @@ describe('a group commit whose outcome the gateway never heard (connection lost 
   });
 
   it('answers 202 for every row that the lost commit stored, and stores each exactly once', async () => {
-    const lock = new Client({ connectionString: db.url });
-    await lock.connect();
-    let pending: Promise<Array<{ status: number; id: string | undefined }>>;
-    try {
-      // Inserts block behind this lock: 4 single-row statements take the slots, 16 accepts wait.
-      await lock.query('BEGIN');
-      await lock.query('LOCK TABLE email_messages IN EXCLUSIVE MODE');
-      pending = Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          http<{ data?: { id: string } }>(t.baseUrl, 'POST', '/v1/emails', {
-            body: anEmail({ subject: `lost commit ${i}` }),
-            token: key.token,
-          }).then((res) => ({ status: res.status, id: res.body.data?.id })),
+    // Inserts block: 4 single-row statements take the slots, 16 accepts wait; as they are
+    // released, the group of 16 commits on the server and the gateway only sees its connection drop.
+    const answers = await acceptWhileInsertsHeld(
+      { baseUrl: t.baseUrl, databaseUrl: db.url },
+      16,
+      () =>
+        Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            http<{ data?: { id: string } }>(t.baseUrl, 'POST', '/v1/emails', {
+              body: anEmail({ subject: `lost commit ${i}` }),
+              token: key.token,
+            }).then((res) => ({ status: res.status, id: res.body.data?.id })),
+          ),
         ),
-      );
-      await waitFor(
-        async () =>
-          sampleValue(
-            parseExposition((await http<string>(t.baseUrl, 'GET', '/metrics')).text),
-            'mailgate_accept_commit_waiting',
-          ) === 16,
-        { what: '16 accepts waiting for the group commit' },
-      );
-      // The group of 16 commits on the server; the gateway only sees its connection drop.
-      proxy.cutAfter(/^INSERT 0 16$/);
-    } finally {
-      await lock.query('COMMIT');
-      await lock.end();
-    }
-    const answers = await pending;
+      () => proxy.cutAfter(/^INSERT 0 16$/),
+    );
     expect(proxy.fired).toBe(true);
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
     const rows = await query<{ id: string; subject: string }>(
