@@ -63,9 +63,7 @@ describe('GET /metrics', () => {
     expect(Number.isFinite(requireSample(exposition, 'mailgate_queue_oldest_age_seconds'))).toBe(
       true,
     );
-    expect(Number.isFinite(requireSample(exposition, 'mailgate_queue_due_lag_seconds'))).toBe(
-      true,
-    );
+    expect(Number.isFinite(requireSample(exposition, 'mailgate_queue_due_lag_seconds'))).toBe(true);
   });
 
   it('counts a message sent without a provider: accepted, a built-in fallback, sent by builtin', async () => {
