@@ -27,7 +27,7 @@ describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
     // test holds: while the commit is held, the answer must not have come, nor the row be visible.
     const holder = new Client({ connectionString: t.db.url });
     await holder.connect();
-    let res: HttpResult;
+    let res: Awaited<ReturnType<typeof send>>;
     try {
       await holder.query(`
         CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -23,7 +23,7 @@ export interface SmtpSink {
   /** DATA commands seen, stalled ones included. */
   readonly dataCommands: number;
   /** DATA commands left unanswered, and how long each waited before its client hung up. */
-  readonly stalled: Array<{ at: number; closedAfterMs?: number }>;
+  readonly stalled: Array<{ at: number; messageId: string; closedAfterMs?: number }>;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       simpleParser(stream).then(
         (parsed) => {
           if (stall) {
-            const entry = { at: Date.now() };
+            const entry = { at: Date.now(), messageId: parsed.messageId ?? '' };
             stalled.push(entry);
             // Answered only once the client is gone, so nothing is ever acknowledged.
             hung.set(session.id, {
