@@ -41,7 +41,7 @@ export class ProviderConfigReader {
         { code: 'SECRET_UNREADABLE' },
       );
     }
-    return { ...active, config: toResolved(row.type, blocks) };
+    return { ...active, config: toResolved(row.type, blocks, row.concurrency) };
   }
 
   /** The saved config's version (null: none saved): one primary-key lookup, cheap to poll. */
