@@ -265,6 +265,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description: 'Why the built-in mailer sent it instead of the provider.',
       },
       providerMessageId: { type: 'string', nullable: true },
+      providerConfigVersion: {
+        type: 'integer',
+        nullable: true,
+        description:
+          'Version of the provider config that chose the transport of the last attempt (null: none saved, or not attempted yet). Always the version in force when the message was accepted, or a newer one.',
+      },
       lastError: { allOf: [ref('ProviderError')], nullable: true },
       createdAt: isoDate,
       updatedAt: isoDate,

@@ -78,15 +78,6 @@ export class ProviderConfigRepository {
     return this.dataSource.getRepository(ProviderConfigEntity).findOneBy({ tenantId });
   }
 
-  /** One primary-key lookup of two small columns: cheap enough to poll every second per tenant. */
-  async currentVersion(tenantId: string): Promise<{ version: number; updatedAt: Date } | null> {
-    const rows: Array<{ version: number; updated_at: Date }> = await this.dataSource.query(
-      'SELECT version, updated_at FROM email_provider_configs WHERE tenant_id = $1',
-      [tenantId],
-    );
-    return rows.length === 0 ? null : { version: rows[0].version, updatedAt: rows[0].updated_at };
-  }
-
   /**
    * Saves a change and its audit row in one transaction. Writers of one tenant are serialized
    * (advisory lock) so `plan` sees the row it replaces; the version is bumped in the upsert

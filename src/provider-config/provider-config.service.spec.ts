@@ -29,11 +29,6 @@ class FakeRepository {
     return this.rows.get(tenantId) ?? null;
   }
 
-  async currentVersion(tenantId: string): Promise<{ version: number; updatedAt: Date } | null> {
-    const row = this.rows.get(tenantId);
-    return row === undefined ? null : { version: row.version, updatedAt: row.updatedAt };
-  }
-
   async save(
     tenantId: string,
     actorKeyId: string | null,
@@ -261,7 +256,6 @@ describe('ProviderConfigService', () => {
   it('gives the dispatcher decrypted config, null config when disabled, and the version', async () => {
     const { service } = setup();
     await expect(service.getActive('tenant-a')).resolves.toBeNull();
-    await expect(service.currentVersion('tenant-a')).resolves.toBeNull();
     await service.configure(principal, smtpBody);
     await expect(service.getActive('tenant-a')).resolves.toEqual({
       version: 1,
@@ -275,7 +269,6 @@ describe('ProviderConfigService', () => {
       enabled: false,
       config: null,
     });
-    await expect(service.currentVersion('tenant-a')).resolves.toBe(2);
   });
 
   it('throws a config DeliveryError to the dispatcher when the enabled secret cannot be decrypted', async () => {

@@ -64,11 +64,6 @@ export class ProviderConfigService {
     return this.reader.getActive(tenantId);
   }
 
-  /** For the dispatcher: the saved config's version, one primary-key lookup. */
-  currentVersion(tenantId: string): Promise<number | null> {
-    return this.reader.currentVersion(tenantId);
-  }
-
   /** The saved config with secrets masked, or null when the tenant never saved one. */
   async get(tenantId: string): Promise<EmailProviderDto | null> {
     const row = await this.repository.find(tenantId);
