@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseEgressPolicy, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
 
 /** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
 export interface AppEnv {
@@ -36,6 +37,12 @@ export interface AppEnv {
   limits: {
     maxMessageBytes: number;
   };
+  /** Where tenant-controlled targets may connect (MAILGATE_ALLOW_PRIVATE_TARGETS). */
+  egress: EgressPolicy;
+  smtp: {
+    /** Where a login may travel without TLS: `loopback` relays only, `never` or `always`. */
+    allowPlaintextAuth: SmtpPlaintextAuth;
+  };
   /** Token buckets in memory, per replica: N replicas allow N times these rates in total. */
   rateLimit: {
     /** Requests per second per API key (sustained); 0 turns the per-key limit off. */
@@ -48,6 +55,9 @@ export interface AppEnv {
     authFailureBurst: number;
   };
 }
+
+export const SMTP_PLAINTEXT_AUTH = ['loopback', 'never', 'always'] as const;
+export type SmtpPlaintextAuth = (typeof SMTP_PLAINTEXT_AUTH)[number];
 
 export interface SecretKey {
   /** Short id stored as the prefix of every ciphertext so keys can rotate. */
@@ -86,6 +96,8 @@ export const ENV_VARIABLES = [
   'MAILGATE_RATE_LIMIT_BURST',
   'MAILGATE_AUTH_FAILURE_RPS',
   'MAILGATE_AUTH_FAILURE_BURST',
+  'MAILGATE_ALLOW_PRIVATE_TARGETS',
+  'SMTP_ALLOW_PLAINTEXT_AUTH',
 ] as const;
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
 
@@ -260,6 +272,15 @@ export function loadEnv(env: Env = process.env): AppEnv {
     10_000_000,
   );
 
+  const egressParsed = parseEgressPolicy(r.raw('MAILGATE_ALLOW_PRIVATE_TARGETS'), production);
+  let egress: EgressPolicy = PUBLIC_ONLY_EGRESS;
+  if ('problem' in egressParsed) {
+    r.problems.push(egressParsed.problem);
+  } else {
+    egress = egressParsed;
+  }
+  const allowPlaintextAuth = r.oneOf('SMTP_ALLOW_PLAINTEXT_AUTH', SMTP_PLAINTEXT_AUTH, 'loopback');
+
   if (r.problems.length > 0) {
     throw new EnvValidationError(r.problems);
   }
@@ -311,6 +332,8 @@ export function loadEnv(env: Env = process.env): AppEnv {
       leaseMs: parsed.leaseMs,
     },
     limits: { maxMessageBytes: parsed.maxMessageBytes },
+    egress,
+    smtp: { allowPlaintextAuth },
     rateLimit: {
       rps: parsed.rateLimitRps,
       burst: rateLimitBurst,

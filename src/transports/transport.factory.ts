@@ -62,7 +62,14 @@ export class TransportFactory implements OnApplicationShutdown {
   create(config: ResolvedProviderConfig): MailTransport {
     switch (config.type) {
       case 'custom':
-        return new SmtpTransport(customSmtpTransportOptions(config.smtpConfig, this.smtpTuning));
+        return new SmtpTransport(
+          customSmtpTransportOptions(
+            config.smtpConfig,
+            this.env.egress,
+            this.smtpTuning,
+            this.env.smtp.allowPlaintextAuth,
+          ),
+        );
       case 'ali':
         return new SmtpTransport(
           aliExmailTransportOptions(config.aliExmailConfig, this.presets.ali, this.smtpTuning),
