@@ -152,7 +152,11 @@ export class TransportFactory implements OnApplicationShutdown {
     return this.builtinTransport;
   }
 
-  /** Closes every cached adapter (pools finish the message they are sending first). */
+  /**
+   * Closes every cached adapter at once: the dispatcher's drain (onModuleDestroy, which Nest runs
+   * before this hook) already gave in-flight sends their bounded time and released their leases,
+   * so a send still hanging now (a stalled relay) must not hold the exit up to the socket timeout.
+   */
   async onApplicationShutdown(): Promise<void> {
     const transports = [...this.tenants.values()].map((entry) => entry.transport);
     if (this.builtinTransport !== undefined) {
@@ -160,7 +164,7 @@ export class TransportFactory implements OnApplicationShutdown {
     }
     this.tenants.clear();
     this.builtinTransport = undefined;
-    const results = await Promise.allSettled(transports.map((transport) => transport.close()));
+    const results = await Promise.allSettled(transports.map((transport) => transport.close(0)));
     const failed = results.filter((result) => result.status === 'rejected').length;
     if (failed > 0) {
       this.logger.warn(`${failed} transport(s) failed to close cleanly at shutdown`);

@@ -220,9 +220,10 @@ export class SmtpTransport implements MailTransport {
 
   /**
    * Refuses new sends at once, lets the ones already started (queued in the pool included)
-   * finish for up to `closeGraceMs`, then closes the pool, cutting off whatever is left.
+   * finish for up to `graceMs` (default `closeGraceMs`), then closes the pool, cutting off whatever
+   * is left.
    */
-  async close(): Promise<void> {
+  async close(graceMs = this.closeGraceMs): Promise<void> {
     if (this.closed) {
       return;
     }
@@ -230,7 +231,7 @@ export class SmtpTransport implements MailTransport {
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), this.closeGraceMs);
+        timer = setTimeout(() => resolve('timeout'), graceMs);
       });
       const outcome = await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);
