@@ -1,5 +1,5 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { EMAIL_TEMPLATE_TYPES, TEMPLATE_LOCALES } from './email-template-type.enum';
+import { EMAIL_TEMPLATE_TYPES } from './email-template-type.enum';
 
 /** OpenAPI schemas of the template answers and of `template` in a send request. */
 export const TEMPLATE_API_SCHEMAS: Record<string, SchemaObject> = {
