@@ -336,14 +336,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.metrics.recipientsSuppressed(suppressed);
     let route: Route;
     try {
-      route = await this.resolver.resolve(message.tenantId);
+      route = await this.resolver.resolve(message.tenantId, message.configVersion);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'could not resolve the transport');
       // A DeliveryError (an undecryptable secret is `config`) keeps its class; the rest is retried.
       await this.handleFailure(
         message,
         'unresolved',
-        { fallbackReason: null, fallbackOnFailure: false },
+        { fallbackReason: null, fallbackOnFailure: false, configVersion: message.configVersion },
         new Date(),
         asDeliveryError(error),
       );
@@ -391,7 +391,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const outcome = mergeOutcomes(message.plan.outcome, sent);
     await this.repo.markSent(
       message.id,
-      { transport: transport.name, startedAt, durationMs: Date.now() - startedAt.getTime() },
+      {
+        transport: transport.name,
+        configVersion: route.configVersion,
+        startedAt,
+        durationMs: Date.now() - startedAt.getTime(),
+      },
       {
         providerMessageId: result.providerMessageId,
         capturedMime: result.capturedMime,
@@ -407,13 +412,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private async handleFailure(
     message: PlannedMessage,
     transportName: string,
-    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure'>,
+    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure' | 'configVersion'>,
     startedAt: Date,
     error: DeliveryError,
   ): Promise<void> {
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const attempt = {
       transport: transportName,
+      configVersion: route.configVersion,
       startedAt,
       durationMs: Date.now() - startedAt.getTime(),
     };
@@ -482,6 +488,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       transport: this.resolver.builtin(),
       fallbackReason: reason,
       fallbackOnFailure: false,
+      configVersion: message.configVersion,
     });
   }
 }

@@ -38,6 +38,7 @@ export interface MessageRow {
   transport: string | null;
   fallback_reason: string | null;
   provider_message_id: string | null;
+  provider_config_version: number | null;
   last_error: StoredError | null;
   captured_mime?: string | null;
   created_at: Date;
@@ -76,16 +77,24 @@ export interface ClaimedMessage {
   payload: EmailPayload;
   /** This attempt's number (1 for the first). */
   attempt: number;
+  /**
+   * The tenant's provider config version when the message was claimed (0: none saved), read in
+   * the claim statement itself: the config in force when the message was accepted, or a newer one.
+   */
+  configVersion: number;
 }
 
 export interface AttemptRecord {
   transport: string;
+  /** The provider config version that chose the transport (null: none saved). */
+  configVersion: number | null;
   startedAt: Date;
   durationMs: number;
 }
 
 const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
-  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id, last_error,
+  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
+  provider_config_version, last_error,
   created_at, updated_at, sent_at, recipients,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
@@ -429,13 +438,18 @@ export class EmailMessagesRepository {
    * The attempt counter moves here, so a message that crashes its sender still runs out.
    */
   async claim(limit: number, leaseMs: number, workerId: string): Promise<ClaimedMessage[]> {
-    const rows: Array<{ id: string; tenant_id: string; payload: EmailPayload; attempts: number }> =
-      await this.prepared(
-        'mailgate_claim',
-        // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
-        // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
-        // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
-        `WITH expired AS (
+    const rows: Array<{
+      id: string;
+      tenant_id: string;
+      payload: EmailPayload;
+      attempts: number;
+      config_version: number;
+    }> = await this.prepared(
+      'mailgate_claim',
+      // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
+      // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
+      // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
+      `WITH expired AS (
            SELECT id FROM email_messages
            WHERE status = 'sending' AND locked_until < now()
            ORDER BY locked_until
@@ -456,14 +470,19 @@ export class EmailMessagesRepository {
            FROM due WHERE m.id = due.id
            RETURNING m.id, m.tenant_id, m.payload, m.attempts
          )
-         SELECT id, tenant_id, payload, attempts FROM claimed`,
-        [limit, leaseMs, workerId],
-      );
+         -- Read-your-writes: the tenant's config version in this statement's snapshot, which
+         -- includes every config change answered before the message was accepted.
+         SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts,
+                coalesce(c.version, 0) AS config_version
+         FROM claimed LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id`,
+      [limit, leaseMs, workerId],
+    );
     return rows.map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,
       payload: r.payload,
       attempt: r.attempts,
+      configVersion: r.config_version,
     }));
   }
 
@@ -495,9 +514,9 @@ export class EmailMessagesRepository {
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
                               $6::timestamptz[], $7::int[], $8::jsonb[], $9::jsonb[], $10::jsonb[],
-                              $11::timestamptz[], $12::text[])
+                              $11::timestamptz[], $12::text[], $13::int[])
            AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms,
-                recipients, events, suppress, retry_at, outcome)
+                recipients, events, suppress, retry_at, outcome, config_version)
        ), m AS (
          UPDATE email_messages e
          SET status = CASE WHEN s.retry_at IS NOT NULL THEN 'queued'
@@ -507,6 +526,7 @@ export class EmailMessagesRepository {
              transport = s.transport,
              provider_message_id = coalesce(s.provider_message_id, e.provider_message_id),
              captured_mime = s.captured_mime, fallback_reason = s.fallback_reason, last_error = NULL,
+             provider_config_version = s.config_version,
              sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
          FROM s WHERE e.id = s.id
          RETURNING e.id, e.tenant_id, e.attempts, s.transport, s.provider_message_id, s.started_at,
@@ -527,6 +547,7 @@ export class EmailMessagesRepository {
         rows.map((r) => JSON.stringify(r.result.outcome.suppress)),
         rows.map((r) => r.result.retryAt),
         rows.map((r) => r.result.attemptOutcome),
+        rows.map((r) => r.attempt.configVersion),
       ],
     );
   }
@@ -594,14 +615,14 @@ export class EmailMessagesRepository {
       `WITH m AS (
          UPDATE email_messages e
          SET status = CASE WHEN $3::timestamptz IS NULL
-                           THEN mailgate_message_status(mailgate_merge_recipients(e.recipients, $13::jsonb), 'failed')
+                           THEN mailgate_message_status(mailgate_merge_recipients(e.recipients, $14::jsonb), 'failed')
                            ELSE 'queued' END,
-             recipients = mailgate_merge_recipients(e.recipients, $13::jsonb),
+             recipients = mailgate_merge_recipients(e.recipients, $14::jsonb),
              next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
              last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
-             locked_until = NULL, locked_by = NULL
+             provider_config_version = $13, locked_until = NULL, locked_by = NULL
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
-         RETURNING e.id, e.tenant_id, e.attempts, $14::jsonb AS events, $15::jsonb AS suppress
+         RETURNING e.id, e.tenant_id, e.attempts, $15::jsonb AS events, $16::jsonb AS suppress
        ), ${OUTCOME_WRITES}
        INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
                                    error_status, error_message, started_at, duration_ms)
@@ -620,6 +641,7 @@ export class EmailMessagesRepository {
         fallbackReason,
         attempt.startedAt,
         attempt.durationMs,
+        attempt.configVersion,
         recipients,
         events,
         suppress,
