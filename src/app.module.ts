@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
 import { RetentionModule } from './retention/retention.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
+import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
@@ -37,6 +38,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   HealthModule,
   TenancyModule,
   ProviderConfigModule,
+  TemplatesModule,
   EmailsModule,
   EventsModule,
   SuppressionsModule,
