@@ -45,6 +45,7 @@ export function toOutbound(message: OpenedMessage): OutboundEmail {
   return {
     messageId: message.id,
     from: p.from,
+    fromName: p.fromName,
     to: p.to,
     cc: p.cc,
     bcc: p.bcc,
