@@ -307,7 +307,7 @@ export class EmailMessagesRepository {
   private async insertRowAgain(row: NewRow): Promise<void> {
     const inserted = await this.prepared(
       'mailgate_insert_row_again',
-      `${INSERT_ROWS} ON CONFLICT (id) DO NOTHING RETURNING id`,
+      `${INSERT_ROWS} ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`,
       insertRowsParams([row]),
     );
     if (inserted.length === 0) {
@@ -490,10 +490,11 @@ export class EmailMessagesRepository {
              provider_config_version = s.config_version,
              sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
          FROM s WHERE e.id = s.id
-         RETURNING e.id, e.attempts, s.transport, s.provider_message_id, s.started_at, s.duration_ms
+         RETURNING e.tenant_id, e.id, e.attempts, s.transport, s.provider_message_id, s.started_at,
+                   s.duration_ms
        )
-       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
-       SELECT id, attempts, transport, 'sent', provider_message_id, started_at, duration_ms FROM m`,
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
+       SELECT tenant_id, id, attempts, transport, 'sent', provider_message_id, started_at, duration_ms FROM m`,
       [
         rows.map((r) => r.id),
         rows.map((r) => r.attempt.transport),
@@ -527,11 +528,11 @@ export class EmailMessagesRepository {
              last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
              provider_config_version = $13, locked_until = NULL, locked_by = NULL
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
-         RETURNING id, attempts
+         RETURNING tenant_id, id, attempts
        )
-       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
-                                   error_status, error_message, started_at, duration_ms)
-       SELECT id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
+                                   error_code, error_status, error_message, started_at, duration_ms)
+       SELECT tenant_id, id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
               $6, $7, $8, $9, $11, $12 FROM m`,
       [
         id,
@@ -559,9 +560,9 @@ export class EmailMessagesRepository {
     error: StoredError,
   ): Promise<void> {
     await this.sql(
-      `INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
-                                   error_status, error_message, started_at, duration_ms)
-       VALUES ($1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
+                                   error_code, error_status, error_message, started_at, duration_ms)
+       SELECT tenant_id, $1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9 FROM email_messages WHERE id = $1`,
       [
         id,
         attemptNo,
