@@ -19,13 +19,7 @@ interface ForeignKey {
 
 /** Foreign keys that point at one of the re-keyed tables (whichever migration created them). */
 async function foreignKeysInto(q: QueryRunner): Promise<ForeignKey[]> {
-  const rows: Array<{
-    name: string;
-    table: string;
-    columns: string[];
-    target: string;
-    definition: string;
-  }> = await q.query(
+  const rows = (await q.query(
     `SELECT con.conname AS name, src.relname AS "table", tgt.relname AS target,
             pg_get_constraintdef(con.oid) AS definition,
             array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, n)
@@ -37,7 +31,7 @@ async function foreignKeysInto(q: QueryRunner): Promise<ForeignKey[]> {
        JOIN pg_namespace ns ON ns.oid = tgt.relnamespace
       WHERE con.contype = 'f' AND ns.nspname = current_schema() AND tgt.relname = ANY($1)`,
     [RE_KEYED],
-  );
+  )) as ForeignKey[];
   return rows;
 }
 
