@@ -20,6 +20,7 @@ import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
 import { RetentionModule } from './retention/retention.module';
+import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
@@ -35,6 +36,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   HealthModule,
   TenancyModule,
   ProviderConfigModule,
+  TemplatesModule,
   EmailsModule,
   RetentionModule,
   ConsoleModule,

@@ -5,6 +5,7 @@ import { EMAIL_STATUSES } from '../emails/email-status.enum';
 import { MAX_BATCH } from '../emails/emails.service';
 import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import { SCOPES } from '../tenancy/scope.enum';
+import { TEMPLATE_API_SCHEMAS } from '../templates/templates.api-schemas';
 import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
 
 /**
@@ -427,6 +428,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     properties: { id: { type: 'string' }, revokedAt: isoDate },
   },
+  ...TEMPLATE_API_SCHEMAS,
 };
 
 /** The envelope around a successful answer whose `data` is `data`. */
