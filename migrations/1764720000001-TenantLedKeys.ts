@@ -17,7 +17,10 @@ interface ForeignKey {
   definition: string;
 }
 
-/** Foreign keys that point at one of the re-keyed tables (whichever migration created them). */
+/**
+ * Foreign keys that rest on the primary key of one of the re-keyed tables (whichever migration
+ * created them): they must go before the key does. Ones resting on another unique index are left.
+ */
 async function foreignKeysInto(q: QueryRunner): Promise<ForeignKey[]> {
   const rows = (await q.query(
     `SELECT con.conname AS name, src.relname AS "table", tgt.relname AS target,
@@ -29,7 +32,9 @@ async function foreignKeysInto(q: QueryRunner): Promise<ForeignKey[]> {
        JOIN pg_class src ON src.oid = con.conrelid
        JOIN pg_class tgt ON tgt.oid = con.confrelid
        JOIN pg_namespace ns ON ns.oid = tgt.relnamespace
-      WHERE con.contype = 'f' AND ns.nspname = current_schema() AND tgt.relname = ANY($1)`,
+      WHERE con.contype = 'f' AND ns.nspname = current_schema() AND tgt.relname = ANY($1)
+        AND con.conindid = (SELECT pk.conindid FROM pg_constraint pk
+                             WHERE pk.conrelid = tgt.oid AND pk.contype = 'p')`,
     [RE_KEYED],
   )) as ForeignKey[];
   return rows;
