@@ -14,11 +14,13 @@ import type { AppEnv } from './config/env';
 import { ConsoleModule } from './console/console.module';
 import { DocsModule } from './docs/docs.module';
 import { EmailsModule } from './emails/emails.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
@@ -35,6 +37,8 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   TenancyModule,
   ProviderConfigModule,
   EmailsModule,
+  EventsModule,
+  SuppressionsModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,
