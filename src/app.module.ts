@@ -20,6 +20,7 @@ import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { StatsModule } from './stats/stats.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
@@ -39,6 +40,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   EmailsModule,
   EventsModule,
   SuppressionsModule,
+  StatsModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,
