@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
 import { pacedLoad } from './paced-load';
+import { statsScenario } from './stats';
 import {
   databaseServer,
   freePort,
@@ -296,6 +297,18 @@ async function main(): Promise<void> {
           `| ${route} | ${c} | ${g.rps.toFixed(0)} | ${g.p50} | ${g.p99} | ${b.rps.toFixed(0)} | ${b.p50} | ${b.p99} |`,
         );
       }
+    }
+    if (scenario === 'all' || scenario === 'stats') {
+      const s = await statsScenario(server);
+      figures.stats_1h_p50_ms = String(s.hour.p50);
+      figures.stats_24h_p50_ms = String(s.day.p50);
+      console.log(
+        `| GET /v1/stats, ${s.messages} messages in the tenant | first ms | p50 ms | max ms |`,
+      );
+      console.log('|---|---|---|---|');
+      console.log(`| window=1h | ${s.hour.first} | ${s.hour.p50} | ${s.hour.max} |`);
+      console.log(`| window=24h | ${s.day.first} | ${s.day.p50} | ${s.day.max} |`);
+      console.log(s.explain);
     }
     figures.peak_rss_mb = String(peakRssMb);
   } finally {
