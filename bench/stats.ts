@@ -98,7 +98,7 @@ export async function statsScenario(server: BenchDatabaseServer): Promise<StatsF
       `SELECT date_bin('1 minute', e.created_at, now() - interval '1 hour') AS at, count(*) FILTER (WHERE e.type = 'sent')
          FROM email_events e WHERE e.tenant_id = $1 AND e.created_at >= now() - interval '1 hour'
           AND e.type IN ('sent', 'deferred', 'failed', 'bounced') GROUP BY 1`,
-      `SELECT count(*) FROM (SELECT 1 FROM email_messages WHERE tenant_id = $1 AND status = 'queued' LIMIT 100000) q`,
+      `SELECT count(*) FROM (SELECT 1 FROM email_messages WHERE tenant_id = $1 AND status = 'queued' LIMIT 10000) q`,
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms
          FROM email_messages WHERE tenant_id = $1 AND sent_at IS NOT NULL AND sent_at >= now() - interval '1 hour'
         ORDER BY sent_at DESC LIMIT 2000) s`,

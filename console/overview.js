@@ -7,6 +7,8 @@ import uPlot from './uplot.js';
 // last hour; for the root key also every tenant, trouble first. Refreshes every 10 s.
 
 const REFRESH_MS = 10_000;
+/** The API counts the queue up to this many (src/stats/stats.constants.ts). */
+const QUEUE_CAP = 10_000;
 const OUTCOMES = [
   { key: 'sent', label: 'Sent', stroke: '#1a7f37', fill: 'rgba(26,127,55,0.15)' },
   { key: 'deferred', label: 'Deferred', stroke: '#9a6700', fill: 'rgba(154,103,0,0.15)' },
@@ -282,7 +284,7 @@ export function renderOverview(root, { window: requested, signal, onTenantSwitch
         tile(
           'queue',
           'Queued',
-          String(stats.queue.queued),
+          stats.queue.queued >= QUEUE_CAP ? `${QUEUE_CAP}+` : String(stats.queue.queued),
           `oldest ${age(stats.queue.oldestQueuedAgeSeconds)} · sending ${stats.queue.sending}`,
         ),
         tile(

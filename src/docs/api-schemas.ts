@@ -535,7 +535,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       },
       queue: {
         type: 'object',
-        description: 'Counted up to 100,000 each.',
+        description: 'Counted up to 10,000 each (the console shows 10,000+).',
         properties: {
           queued: { type: 'integer' },
           sending: { type: 'integer' },

@@ -12,7 +12,7 @@ export type StatsOutcome = (typeof STATS_OUTCOMES)[number];
 /** Latency percentiles come from the newest sends of the window, at most this many. */
 export const LATENCY_SAMPLE = 2_000;
 /** The queue is counted up to this many (an index scan bounded however large the backlog). */
-export const QUEUE_COUNT_CAP = 100_000;
+export const QUEUE_COUNT_CAP = 10_000;
 /** An hour is rolled up once it ended this long ago (events of late-committing transactions). */
 export const ROLLUP_SETTLE_MS = 5 * 60_000;
 /** Top error codes of the last hour shown. */
