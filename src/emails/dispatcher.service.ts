@@ -26,6 +26,8 @@ import {
   type StoredError,
 } from './email-messages.repository';
 import { suppressionKey } from '../suppressions/suppression-address';
+import { ContentSealer } from './content-sealer';
+import type { EmailPayload } from './email-request.validator';
 import {
   failureOutcome,
   hasDeferred,
@@ -45,14 +47,19 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
 /** How long shutdown waits for in-flight sends before releasing their leases. */
 const DRAIN_MS = 20_000;
 
+/** A claimed message with its content opened (ContentSealer.open). */
+export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPayload };
+
 /** A claimed message with the recipients this attempt goes to (the rest are final or suppressed). */
 export interface PlannedMessage extends ClaimedMessage {
   plan: { all: string[]; attempt: string[]; outcome: Outcome };
 }
 
-export function toOutbound(message: ClaimedMessage | PlannedMessage): OutboundEmail {
+export function toOutbound(
+  message: OpenedMessage & { plan?: PlannedMessage['plan'] },
+): OutboundEmail {
   const p = message.payload;
-  const plan = 'plan' in message ? message.plan : undefined;
+  const plan = message.plan;
   return {
     envelopeTo:
       plan === undefined || plan.attempt.length === plan.all.length ? undefined : plan.attempt,
@@ -135,6 +142,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(APP_ENV) private readonly env: ReadyEnv,
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
+    private readonly sealer: ContentSealer,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
   }
@@ -310,7 +318,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
     });
     try {
-      return await Promise.race([transport.send(toOutbound(message)), backstop]);
+      // A sensitive message's content exists in clear only here, for the send.
+      const payload = this.sealer.open(message.tenantId, message.payload);
+      return await Promise.race([transport.send(toOutbound({ ...message, payload })), backstop]);
     } finally {
       clearTimeout(timer);
     }

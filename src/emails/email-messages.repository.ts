@@ -8,7 +8,7 @@ import { ApiCode } from '../common/api-code.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import type { RecipientRecord } from '../events/email-event-type.enum';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
-import type { EmailPayload, ValidatedEmail } from './email-request.validator';
+import type { StoredEmail, StoredPayload } from './content-sealer';
 import type { EmailStatus } from './email-status.enum';
 import { GroupCommit } from './group-commit';
 import type { Outcome } from './recipient-outcomes';
@@ -28,7 +28,7 @@ export interface MessageRow {
   tenant_id: string;
   status: EmailStatus;
   idempotency_key: string | null;
-  payload: EmailPayload;
+  payload: StoredPayload;
   tags: string[] | null;
   metadata: Record<string, unknown> | null;
   size_bytes: number;
@@ -48,6 +48,11 @@ export interface MessageRow {
   sent_at: Date | null;
   /** Each recipient's state once attempted; null before the first attempt (all pending). */
   recipients: Record<string, RecipientRecord> | null;
+  /** When the message became final (sent, failed, …); the retention clock. */
+  finished_at: Date | null;
+  /** When its content (bodies, attachments, headers, MIME) was removed. */
+  content_purged_at: Date | null;
+  sensitive: boolean;
 }
 
 export interface AttemptRow {
@@ -74,7 +79,8 @@ export interface StoredError {
 export interface ClaimedMessage {
   id: string;
   tenantId: string;
-  payload: EmailPayload;
+  /** Sealed for a sensitive message: ContentSealer.open gives the content to send. */
+  payload: StoredPayload;
   /** This attempt's number (1 for the first). */
   attempt: number;
   /**
@@ -95,22 +101,25 @@ export interface AttemptRecord {
 const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
   next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
   provider_config_version, last_error,
-  created_at, updated_at, sent_at, recipients,
+  created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive, recipients,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
 /** A row about to be inserted. */
 interface NewRow {
   id: string;
   tenantId: string;
-  email: ValidatedEmail;
+  email: StoredEmail;
 }
 
-/** Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). */
-const INSERT_MESSAGES = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
+/**
+ * Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). A sensitive
+ * message is the one whose payload holds sealed content (ContentSealer).
+ */
+const INSERT_MESSAGES = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
   SELECT u.id, u.tenant_id, 'queued', u.payload,
          CASE WHEN u.tags IS NULL THEN NULL
               ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
-         u.metadata, u.size_bytes
+         u.metadata, u.size_bytes, u.payload ? 'sealed'
   FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
     AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
 
@@ -261,7 +270,7 @@ export class EmailMessagesRepository {
    */
   async insertOne(
     tenantId: string,
-    email: ValidatedEmail,
+    email: StoredEmail,
     idempotency?: { key: string; hash: string },
   ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
     const id = randomUUID();
@@ -273,8 +282,8 @@ export class EmailMessagesRepository {
       this.prepared(
         'mailgate_insert_idempotent',
         `WITH ins AS (
-           INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes)
-           VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)
+           INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes, sensitive)
+           VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $5::jsonb ? 'sealed')
            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id, tenant_id, status, created_at
          ), ev AS (${ACCEPTED_EVENTS})
@@ -315,7 +324,7 @@ export class EmailMessagesRepository {
   }
 
   /** Inserts many messages of one tenant in one statement and one transaction. */
-  async insertMany(tenantId: string, emails: ValidatedEmail[]): Promise<string[]> {
+  async insertMany(tenantId: string, emails: StoredEmail[]): Promise<string[]> {
     if (emails.length === 0) {
       return [];
     }
@@ -408,11 +417,11 @@ export class EmailMessagesRepository {
     );
   }
 
-  /** Puts a failed message back in the queue with a fresh attempt budget. */
+  /** Puts a failed message back in the queue with a fresh attempt budget, if it still has content. */
   async requeueFailed(
     tenantId: string,
     id: string,
-  ): Promise<'requeued' | 'not_found' | 'not_failed'> {
+  ): Promise<'requeued' | 'not_found' | 'not_failed' | 'purged'> {
     const rows: Array<{ id: string }> = await this.sql(
       `WITH upd AS (
          UPDATE email_messages
@@ -420,7 +429,7 @@ export class EmailMessagesRepository {
              -- Only the recipients that failed are tried again; sent and bounced ones keep their state.
              recipients = (SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each(recipients) r
                            WHERE r.value->>'state' NOT IN ('failed', 'deferred'))
-         WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
+         WHERE tenant_id = $1 AND id = $2 AND status = 'failed' AND content_purged_at IS NULL
          RETURNING id
        )
        SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM upd`,
@@ -429,7 +438,14 @@ export class EmailMessagesRepository {
     if (rows.length > 0) {
       return 'requeued';
     }
-    return (await this.statusOf(tenantId, id)) === null ? 'not_found' : 'not_failed';
+    const current: Array<{ status: EmailStatus; purged: boolean }> = await this.sql(
+      `SELECT status, content_purged_at IS NOT NULL AS purged FROM email_messages WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    if (current.length === 0) {
+      return 'not_found';
+    }
+    return current[0].status === 'failed' && current[0].purged ? 'purged' : 'not_failed';
   }
 
   /**
@@ -441,7 +457,7 @@ export class EmailMessagesRepository {
     const rows: Array<{
       id: string;
       tenant_id: string;
-      payload: EmailPayload;
+      payload: StoredPayload;
       attempts: number;
       config_version: number;
     }> = await this.prepared(

@@ -20,7 +20,7 @@ export function emptyOutcome(): Outcome {
 }
 
 /** Every envelope recipient once (to, cc, bcc order), compared as the suppression list compares them. */
-export function recipientsOf(payload: EmailPayload): string[] {
+export function recipientsOf(payload: Pick<EmailPayload, 'to' | 'cc' | 'bcc'>): string[] {
   const seen = new Set<string>();
   const all: string[] = [];
   for (const entry of [...payload.to, ...(payload.cc ?? []), ...(payload.bcc ?? [])]) {

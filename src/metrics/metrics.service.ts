@@ -31,6 +31,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly queueStatsErrors: Counter;
   private readonly eventsTotal: Counter<'type'>;
   private readonly suppressedTotal: Counter;
+  private readonly purgedTotal: Counter<'what'>;
   private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
   private commitWaiting: () => number = () => 0;
 
@@ -89,12 +90,18 @@ export class MetricsService implements OnModuleDestroy {
       name: 'mailgate_email_events_total',
       help: 'Events written to message timelines, by type',
       labelNames: ['type'],
-      registers: [this.registry],
+      registers,
     });
     this.suppressedTotal = new Counter({
       name: 'mailgate_suppressed_recipients_total',
       help: 'Recipients not attempted because their address is on the suppression list',
-      registers: [this.registry],
+      registers,
+    });
+    this.purgedTotal = new Counter({
+      name: 'mailgate_purged_total',
+      help: 'Expired message data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows).',
+      labelNames: ['what'],
+      registers,
     });
     this.queueStatsErrors = new Counter({
       name: 'mailgate_queue_stats_errors_total',
@@ -143,6 +150,12 @@ export class MetricsService implements OnModuleDestroy {
         waiting.set(this.commitWaiting());
       },
     });
+  }
+
+  purged(what: 'content' | 'message' | 'attempt', count: number): void {
+    if (count > 0) {
+      this.purgedTotal.inc({ what }, count);
+    }
   }
 
   /** The accept path's group commit reports its waiting rows through this. */
