@@ -134,8 +134,8 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
   EmailRequest: {
     type: 'object',
     additionalProperties: false,
-    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; text or html is required; the rendered size counts against MAX_MESSAGE_BYTES.`,
-    required: ['to', 'subject'],
+    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; subject and text or html are required, or a template instead of all three; the rendered size counts against MAX_MESSAGE_BYTES.`,
+    required: ['to'],
     properties: {
       from: {
         allOf: [ref('EmailAddress')],
@@ -148,6 +148,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       subject: { type: 'string', minLength: 1, maxLength: 998, description: 'No CR/LF/NUL.' },
       text: { type: 'string' },
       html: { type: 'string' },
+      template: ref('EmailTemplateRequest'),
       attachments: {
         type: 'array',
         maxItems: 100,
