@@ -36,7 +36,21 @@ const REQUIRED_SCOPE: Record<string, Scope> = {
   'GET /api/v3/email-provider-history': 'provider:read',
   'POST /api/v3/verify-email-provider': 'provider:write',
   'POST /api/v3/send-test-email': 'provider:write',
+  'GET /v1/emails/:id/events': 'email:read',
+  'GET /v1/suppressions': 'email:read',
+  'POST /v1/suppressions': 'provider:write',
+  'DELETE /v1/suppressions/:email': 'provider:write',
+  'GET /v1/stats': 'email:read',
+  'GET /api/v3/get-email-templates': 'provider:read',
+  'POST /api/v3/update-email-template': 'provider:write',
+  'POST /api/v3/preview-email-template': 'provider:read',
 };
+
+/** Routes for the root key alone (operators across tenants): every API key gets 403. */
+const ROOT_ONLY = new Set(['GET /v1/stats/tenants']);
+
+/** Tenant A's suppressed address: the id of the suppression routes. */
+const SUPPRESSED = 'blocked@example.test';
 
 const name = (r: RouteEntry): string => `${r.method} ${r.path}`;
 
@@ -96,6 +110,11 @@ describe('reliability: access control on every route', () => {
       },
     });
     expect(saved.body.statusCode).toBe(200);
+    const suppressed = await http(t.baseUrl, 'POST', '/v1/suppressions', {
+      token: keyA.token,
+      body: { email: SUPPRESSED },
+    });
+    expect(suppressed.status).toBeLessThan(300);
   });
   afterAll(async () => {
     await t?.close();
@@ -106,6 +125,7 @@ describe('reliability: access control on every route', () => {
     const path = route.path
       .replace(/^\/v1\/emails\/:id/, `/v1/emails/${ids.email}`)
       .replace(/^\/v1\/api-keys\/:id/, `/v1/api-keys/${ids.key}`)
+      .replace('/v1/suppressions/:email', `/v1/suppressions/${encodeURIComponent(SUPPRESSED)}`)
       .replace('/docs/assets/:file', '/docs/assets/swagger-ui.css');
     const body =
       route.method !== 'POST'
@@ -118,7 +138,9 @@ describe('reliability: access control on every route', () => {
               ? { scopes: ['provider:write'] }
               : route.path === '/api/v3/send-test-email'
                 ? { email: 'ada@example.test' }
-                : {};
+                : route.path === '/v1/suppressions'
+                  ? { email: 'someone@example.test' }
+                  : {};
     return { path, body };
   }
 
@@ -147,10 +169,10 @@ describe('reliability: access control on every route', () => {
       ]),
     );
     const unlisted = routes.filter(
-      (r) => !isPublic(r.path) && REQUIRED_SCOPE[name(r)] === undefined,
+      (r) => !isPublic(r.path) && !ROOT_ONLY.has(name(r)) && REQUIRED_SCOPE[name(r)] === undefined,
     );
     expect(unlisted.map(name)).toEqual([]);
-    const gone = Object.keys(REQUIRED_SCOPE).filter((n) => !names.includes(n));
+    const gone = [...Object.keys(REQUIRED_SCOPE), ...ROOT_ONLY].filter((n) => !names.includes(n));
     expect(gone).toEqual([]);
   });
 
@@ -182,8 +204,22 @@ describe('reliability: access control on every route', () => {
   it('answers 403 to a key without the route scope, and lets a key with only that scope through', async () => {
     const wrong: string[] = [];
     for (const route of routes.filter((r) => !isPublic(r.path))) {
-      const scope = REQUIRED_SCOPE[name(route)];
       const { path, body } = request(route, ids());
+      if (ROOT_ONLY.has(name(route))) {
+        // Even a key with every scope is refused; the root key gets through.
+        const keyed = await http(t.baseUrl, route.method, path, { token: keyA.token, body });
+        const rooted = await http(t.baseUrl, route.method, path, {
+          headers: rootHeaders(tenantA),
+          body,
+        });
+        if (outcome(path, keyed) !== 403 || [401, 403].includes(outcome(path, rooted))) {
+          wrong.push(
+            `${name(route)}: key ${keyed.body.statusCode}, root ${rooted.body.statusCode}`,
+          );
+        }
+        continue;
+      }
+      const scope = REQUIRED_SCOPE[name(route)];
       const denied = await http(t.baseUrl, route.method, path, {
         token: keysWith.get(`all but ${scope}`)!.token,
         body,

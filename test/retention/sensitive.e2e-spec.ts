@@ -169,7 +169,8 @@ describe('sensitive messages: sealed while waiting, gone once final (issue 23)',
       await page.goto(`${api.baseUrl}/console`);
       await page.getByLabel('API key', { exact: true }).fill(key.token);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('#provider-form').waitFor();
+      // Signed in: the console lands on its overview.
+      await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
       await page.goto(`${api.baseUrl}/console#/messages/${sensitiveIds[0]}`);
       await page.getByText('Sensitive: encrypted, removed when final').waitFor();
       await expect(page.locator('h1').textContent()).resolves.toBe('(sensitive message)');
