@@ -5,18 +5,22 @@ import { ApiCode } from '../common/api-code.enum';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
 import { needsSmtpUtf8 } from '../common/addresses';
+import type { RecipientRecord } from '../events/email-event-type.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderConfigReader } from '../provider-config/provider-config.reader';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
+import { EmailTemplatesService } from '../templates/email-templates.service';
 import { ContentSealer, isSealed } from './content-sealer';
 import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
+import { validateWithTemplate } from './template-send';
 import {
   EmailMessagesRepository,
   type AttemptRow,
   type MessageRow,
 } from './email-messages.repository';
 import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
+import { recipientsOf } from './recipient-outcomes';
 
 export const MAX_BATCH = 500;
 export const MAX_WAIT_SECONDS = 30;
@@ -74,6 +78,33 @@ export interface EmailView {
     durationMs: number;
   }>;
   capturedMime?: string;
+  recipients?: RecipientView[];
+}
+
+export interface RecipientView {
+  email: string;
+  state: RecipientRecord['state'];
+  at: string | null;
+  bounceType?: 'hard' | 'soft';
+  code?: string;
+  reason?: string;
+}
+
+/** Every envelope recipient with its state; pending until the dispatcher recorded one. */
+function recipientViews(row: MessageRow): RecipientView[] {
+  return recipientsOf(row.payload).map((email) => {
+    const record = row.recipients?.[email];
+    return record === undefined
+      ? { email, state: 'pending', at: null }
+      : {
+          email,
+          state: record.state,
+          at: record.at,
+          ...(record.bounceType === undefined ? {} : { bounceType: record.bounceType }),
+          ...(record.code === undefined ? {} : { code: record.code }),
+          ...(record.reason === undefined ? {} : { reason: record.reason }),
+        };
+  });
 }
 
 /** Every address of a message with the field that holds it (`to.0`, `replyTo`…). */
@@ -127,6 +158,7 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     sentAt: iso(row.sent_at),
+    recipients: recipientViews(row),
   };
   if (attempts !== undefined) {
     view.attempts = attempts.map((a) => ({
@@ -177,6 +209,7 @@ export class EmailsService {
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
     private readonly providers: ProviderConfigReader,
+    private readonly templates: EmailTemplatesService,
   ) {}
 
   /**
@@ -242,8 +275,21 @@ export class EmailsService {
       : null;
   }
 
-  private validate(body: unknown, prefix = ''): { value?: ValidatedEmail; errors: FieldError[] } {
-    const result = validateEmailRequest(body, prefix);
+  /** The request as validated, with `template` (if any) rendered in: src/emails/template-send.ts. */
+  private validateRequest(
+    tenantId: string,
+    body: unknown,
+    prefix = '',
+  ): Promise<{ value?: ValidatedEmail; errors: FieldError[] }> {
+    return validateWithTemplate(this.templates, tenantId, body, prefix, validateEmailRequest);
+  }
+
+  private async validate(
+    tenantId: string,
+    body: unknown,
+    prefix = '',
+  ): Promise<{ value?: ValidatedEmail; errors: FieldError[] }> {
+    const result = await this.validateRequest(tenantId, body, prefix);
     const tooLarge = result.value === undefined ? null : this.oversize(result.value);
     if (tooLarge !== null) {
       return { errors: [{ field: prefix === '' ? 'body' : prefix, messages: [tooLarge] }] };
@@ -261,7 +307,7 @@ export class EmailsService {
         { field: 'Idempotency-Key', messages: ['must be 1-255 printable ASCII characters'] },
       ]);
     }
-    const result = validateEmailRequest(body);
+    const result = await this.validateRequest(principal.tenantId, body);
     if (result.value === undefined) {
       throw new ValidationException(result.errors);
     }
@@ -327,14 +373,14 @@ export class EmailsService {
     }
     const results: BatchItemResult[] = [];
     const checked: Array<{ index: number; prefix: string; value: ValidatedEmail }> = [];
-    messages.forEach((item: unknown, index) => {
-      const result = this.validate(item, `messages.${index}`);
+    for (const [index, item] of (messages as unknown[]).entries()) {
+      const result = await this.validate(principal.tenantId, item, `messages.${index}`);
       if (result.value === undefined) {
         results.push({ index, errors: result.errors });
       } else {
         checked.push({ index, prefix: `messages.${index}`, value: result.value });
       }
-    });
+    }
     const tenantId = await this.tenantOf(principal);
     const refused = await this.providerErrors(tenantId, checked);
     const valid = checked.filter((item) => {
