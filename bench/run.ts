@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
 import { DELAY_MS, latency, replicas } from './distant';
 import { pacedLoad } from './paced-load';
+import { templateAccept } from './templates';
 import {
   databaseServer,
   freePort,
@@ -320,6 +321,12 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (scenario === 'all' || scenario === 'templates') {
+      const tpl = await templateAccept(server);
+      figures.template_accept_ratio = tpl.ratio.toFixed(2);
+      figures.template_accept_rps = tpl.template.toFixed(0);
+      figures.plain_accept_rps = tpl.plain.toFixed(0);
+    }
     figures.peak_rss_mb = String(peakRssMb);
   } finally {
     await server.close();
@@ -336,6 +343,7 @@ async function main(): Promise<void> {
     'scale_4x',
     'replica_duplicates',
     'replica_lost',
+    'template_accept_ratio',
   ];
   const extra = Object.keys(figures).filter((k) => !order.includes(k));
   for (const key of extra) {
