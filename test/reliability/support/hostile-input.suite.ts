@@ -134,6 +134,9 @@ interface Answer {
  * `runs` cases per body route (a third of that for URLs); the soak runs many more.
  */
 export function describeHostileInput(runs: number): void {
+  // Each case is a request or two: bound the run by the cases, not jest's 60 s default, so a
+  // busy machine slows the fuzz down without failing it.
+  const fuzzTimeoutMs = Math.max(60_000, runs * 500);
   describe(`reliability: hostile input (${runs} cases per route)`, () => {
     let t: TestApp;
     let emailKey: TestKey;
@@ -286,106 +289,120 @@ export function describeHostileInput(runs: number): void {
       { weight: 1, arbitrary: hostileJson },
     );
 
-    it(`POST /v1/emails: ${runs} generated bodies, never a 5xx, nothing stored when refused`, async () => {
-      const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
-      await fc.assert(
-        fc.asyncProperty(emailDocument, auth, contentType, async (doc, how, type) => {
-          count('POST /v1/emails');
-          const before = await queued();
-          const res = await post('/v1/emails', serialize(doc), headersFor(emailKey, how, type));
-          expectEnvelope('/v1/emails', res);
-          tally('/v1/emails', res.body.statusCode);
-          const after = await queued();
-          expect(after - before).toBe(res.status === 202 ? 1 : 0);
-        }),
-        { numRuns: runs },
-      );
-      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
-      expectSpread('/v1/emails', [202]);
-    });
+    it(
+      `POST /v1/emails: ${runs} generated bodies, never a 5xx, nothing stored when refused`,
+      async () => {
+        const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+        await fc.assert(
+          fc.asyncProperty(emailDocument, auth, contentType, async (doc, how, type) => {
+            count('POST /v1/emails');
+            const before = await queued();
+            const res = await post('/v1/emails', serialize(doc), headersFor(emailKey, how, type));
+            expectEnvelope('/v1/emails', res);
+            tally('/v1/emails', res.body.statusCode);
+            const after = await queued();
+            expect(after - before).toBe(res.status === 202 ? 1 : 0);
+          }),
+          { numRuns: runs },
+        );
+        expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
+        expectSpread('/v1/emails', [202]);
+      },
+      fuzzTimeoutMs,
+    );
 
-    it(`POST /v1/emails/batch: ${runs} generated bodies, stored count = accepted count`, async () => {
-      const batchDocument = fc.oneof(
-        {
-          weight: 4,
-          arbitrary: fc.array(emailDocument, { minLength: 1, maxLength: 4 }).map((items): Json => ({
-            kind: 'object',
-            entries: [['messages', { kind: 'array', items }]],
-          })),
-        },
-        {
-          weight: 1,
-          arbitrary: mutationsOf({ messages: [fullEmail(), fullEmail()] }, [
-            'messages',
-            'messages.0',
-            'messages.1.to',
-            'messages.2',
-            'extra',
-          ]),
-        },
-        { weight: 1, arbitrary: hostileJson },
-      );
-      await fc.assert(
-        fc.asyncProperty(batchDocument, auth, contentType, async (doc, how, type) => {
-          count('POST /v1/emails/batch');
-          const before = await queued();
-          const res = await post(
-            '/v1/emails/batch',
-            serialize(doc),
-            headersFor(emailKey, how, type),
-          );
-          expectEnvelope('/v1/emails/batch', res);
-          tally('/v1/emails/batch', res.body.statusCode);
-          const after = await queued();
-          const accepted =
-            res.status === 202 ? (res.body.data as { accepted: number }).accepted : 0;
-          expect(after - before).toBe(accepted);
-        }),
-        { numRuns: runs },
-      );
-      expectSpread('/v1/emails/batch', [202]);
-    });
+    it(
+      `POST /v1/emails/batch: ${runs} generated bodies, stored count = accepted count`,
+      async () => {
+        const batchDocument = fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc
+              .array(emailDocument, { minLength: 1, maxLength: 4 })
+              .map((items): Json => ({
+                kind: 'object',
+                entries: [['messages', { kind: 'array', items }]],
+              })),
+          },
+          {
+            weight: 1,
+            arbitrary: mutationsOf({ messages: [fullEmail(), fullEmail()] }, [
+              'messages',
+              'messages.0',
+              'messages.1.to',
+              'messages.2',
+              'extra',
+            ]),
+          },
+          { weight: 1, arbitrary: hostileJson },
+        );
+        await fc.assert(
+          fc.asyncProperty(batchDocument, auth, contentType, async (doc, how, type) => {
+            count('POST /v1/emails/batch');
+            const before = await queued();
+            const res = await post(
+              '/v1/emails/batch',
+              serialize(doc),
+              headersFor(emailKey, how, type),
+            );
+            expectEnvelope('/v1/emails/batch', res);
+            tally('/v1/emails/batch', res.body.statusCode);
+            const after = await queued();
+            const accepted =
+              res.status === 202 ? (res.body.data as { accepted: number }).accepted : 0;
+            expect(after - before).toBe(accepted);
+          }),
+          { numRuns: runs },
+        );
+        expectSpread('/v1/emails/batch', [202]);
+      },
+      fuzzTimeoutMs,
+    );
 
-    it(`POST /api/v3/config-email-provider: ${runs} generated bodies, config untouched when refused`, async () => {
-      const configDocument = fc.oneof(
-        {
-          weight: 4,
-          arbitrary: fc
-            .constantFrom(...CONFIG_BASES)
-            .chain((base) => mutationsOf(base, CONFIG_PATHS)),
-        },
-        { weight: 1, arbitrary: hostileJson },
-      );
-      await fc.assert(
-        fc.asyncProperty(configDocument, auth, contentType, async (doc, how, type) => {
-          count('POST /api/v3/config-email-provider');
-          const before = await configState();
-          const res = await post(
-            '/api/v3/config-email-provider',
-            serialize(doc),
-            headersFor(configKey, how, type),
-          );
-          expectEnvelope('/api/v3/config-email-provider', res);
-          tally('/api/v3/config-email-provider', res.body.statusCode);
-          if (res.body.statusCode !== 200) {
-            expect(await configState()).toBe(before);
-          }
-          // Whatever was saved, the answer never shows a secret...
-          expect(res.text).not.toMatch(FUZZ_SECRETS);
-        }),
-        { numRuns: runs },
-      );
-      expectSpread('/api/v3/config-email-provider', [200]);
-      // ...nor does any later read of what was saved, or of its history.
-      for (const path of ['/api/v3/get-email-provider', '/api/v3/email-provider-history']) {
-        const read = await fetch(`${t.baseUrl}${path}`, {
-          headers: { authorization: `Bearer ${configKey.token}` },
-        });
-        const text = await read.text();
-        expect(JSON.parse(text)).toMatchObject({ statusCode: 200 });
-        expect(text).not.toMatch(FUZZ_SECRETS);
-      }
-    });
+    it(
+      `POST /api/v3/config-email-provider: ${runs} generated bodies, config untouched when refused`,
+      async () => {
+        const configDocument = fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc
+              .constantFrom(...CONFIG_BASES)
+              .chain((base) => mutationsOf(base, CONFIG_PATHS)),
+          },
+          { weight: 1, arbitrary: hostileJson },
+        );
+        await fc.assert(
+          fc.asyncProperty(configDocument, auth, contentType, async (doc, how, type) => {
+            count('POST /api/v3/config-email-provider');
+            const before = await configState();
+            const res = await post(
+              '/api/v3/config-email-provider',
+              serialize(doc),
+              headersFor(configKey, how, type),
+            );
+            expectEnvelope('/api/v3/config-email-provider', res);
+            tally('/api/v3/config-email-provider', res.body.statusCode);
+            if (res.body.statusCode !== 200) {
+              expect(await configState()).toBe(before);
+            }
+            // Whatever was saved, the answer never shows a secret...
+            expect(res.text).not.toMatch(FUZZ_SECRETS);
+          }),
+          { numRuns: runs },
+        );
+        expectSpread('/api/v3/config-email-provider', [200]);
+        // ...nor does any later read of what was saved, or of its history.
+        for (const path of ['/api/v3/get-email-provider', '/api/v3/email-provider-history']) {
+          const read = await fetch(`${t.baseUrl}${path}`, {
+            headers: { authorization: `Bearer ${configKey.token}` },
+          });
+          const text = await read.text();
+          expect(JSON.parse(text)).toMatchObject({ statusCode: 200 });
+          expect(text).not.toMatch(FUZZ_SECRETS);
+        }
+      },
+      fuzzTimeoutMs,
+    );
 
     it(`query strings and path ids: ${Math.ceil(runs / 3)} generated, never a 5xx`, async () => {
       /** Percent-encodes every byte: invalid UTF-8 (lone surrogates, %FF) reaches the server as is. */
