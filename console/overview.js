@@ -50,7 +50,11 @@ function tile(id, label, value, detail) {
 }
 
 function circuitBadge(health) {
-  const state = health?.state ?? 'closed';
+  // No circuit state reported (no breaker data yet): show none rather than a guessed "closed".
+  if (health === null || health === undefined) {
+    return null;
+  }
+  const state = health.state;
   return h(
     'span',
     { class: `badge circuit-${state}`, id: 'circuit-state' },

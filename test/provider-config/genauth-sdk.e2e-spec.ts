@@ -1,15 +1,44 @@
 import { ConfigEmailProviderDto } from 'authing-node-sdk/dist/models/ConfigEmailProviderDto';
 import type { EmailProviderRespDto } from 'authing-node-sdk/dist/models/EmailProviderRespDto';
 import type { SMTPEmailProviderConfig } from 'authing-node-sdk/dist/models/SMTPEmailProviderConfig';
-import {
-  BLOCKS,
-  bodyOfType,
-  createKey,
-  MASK,
-  newTenantId,
-  sdkClient,
-} from '../factories/provider-config';
+import { BLOCKS, createKey, MASK, newTenantId, sdkClient } from '../factories/provider-config';
 import { startTestApp, type TestApp } from '../support/test-app';
+
+/** A body of each provider type, typed by the SDK's own request DTO (no casts). */
+function sdkBody(type: keyof typeof BLOCKS, secret: string): ConfigEmailProviderDto {
+  switch (type) {
+    case 'custom':
+      return {
+        type: ConfigEmailProviderDto.type.CUSTOM,
+        enabled: true,
+        smtpConfig: {
+          smtp_host: 'smtp.example.test',
+          smtp_port: 465,
+          sender: 'mailer@example.test',
+          senderPass: secret,
+          secure: true,
+        },
+      };
+    case 'sendgrid':
+      return {
+        type: ConfigEmailProviderDto.type.SENDGRID,
+        enabled: true,
+        sendGridConfig: { sender: 'noreply@example.test', apikey: secret },
+      };
+    case 'ali':
+      return {
+        type: ConfigEmailProviderDto.type.ALI,
+        enabled: true,
+        aliExmailConfig: { sender: 'mailer@ali.example.test', senderPass: secret },
+      };
+    case 'qq':
+      return {
+        type: ConfigEmailProviderDto.type.QQ,
+        enabled: true,
+        tencentExmailConfig: { sender: 'mailer@qq.example.test', senderPass: secret },
+      };
+  }
+}
 
 /** GenAuth's own Node SDK (ManagementClient, HMAC-signed requests) against the gateway, unchanged. */
 describe('GenAuth SDK: configEmailProvider / getEmailProvider', () => {
@@ -29,9 +58,9 @@ describe('GenAuth SDK: configEmailProvider / getEmailProvider', () => {
       const client = sdkClient(t, key);
       const [block, secretField] = BLOCKS[type];
       const secret = `sdk-${type}-secret-value`;
-      const body = bodyOfType(type, secret);
+      const body = sdkBody(type, secret);
 
-      const saved = await client.configEmailProvider(body as unknown as ConfigEmailProviderDto);
+      const saved = await client.configEmailProvider(body);
       expect(saved).toMatchObject({
         statusCode: 200,
         message: 'success',
@@ -74,10 +103,10 @@ describe('GenAuth SDK: configEmailProvider / getEmailProvider', () => {
   it('resolves (does not throw) with statusCode 400 naming the fields of an invalid body', async () => {
     const key = await createKey(t, newTenantId(), ['provider:write']);
     const result = await sdkClient(t, key).configEmailProvider({
-      type: 'custom',
+      type: ConfigEmailProviderDto.type.CUSTOM,
       enabled: true,
       smtpConfig: { smtp_host: 'bad host', smtp_port: 70000, senderPass: 'x' },
-    } as unknown as ConfigEmailProviderDto);
+    });
     expect(result).toMatchObject({ statusCode: 400, apiCode: 40000 });
     const fields = (result.data as unknown as { errors: Array<{ field: string }> }).errors.map(
       (e) => e.field,
@@ -96,7 +125,7 @@ describe('GenAuth SDK: configEmailProvider / getEmailProvider', () => {
   it('resolves with statusCode 403 when the key lacks provider:write', async () => {
     const key = await createKey(t, newTenantId(), ['provider:read']);
     const result = await sdkClient(t, key).configEmailProvider(
-      bodyOfType('sendgrid', 'SG.never-stored') as unknown as ConfigEmailProviderDto,
+      sdkBody('sendgrid', 'SG.never-stored'),
     );
     expect(result).toMatchObject({ statusCode: 403, apiCode: 40300 });
   });
