@@ -20,6 +20,7 @@ import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
 import { TenancyModule } from './tenancy/tenancy.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
 export interface AppOverrides {
@@ -35,6 +36,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   TenancyModule,
   ProviderConfigModule,
   EmailsModule,
+  WebhooksModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,

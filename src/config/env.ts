@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseWebhookEnv, WEBHOOK_ENV_VARIABLES, type WebhookEnv } from '../webhooks/webhook-env';
 
 /** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
 export interface AppEnv {
@@ -47,6 +48,7 @@ export interface AppEnv {
     /** Failed authentications allowed at once before that client is refused with 429. */
     authFailureBurst: number;
   };
+  webhooks: WebhookEnv;
 }
 
 export interface SecretKey {
@@ -86,6 +88,7 @@ export const ENV_VARIABLES = [
   'MAILGATE_RATE_LIMIT_BURST',
   'MAILGATE_AUTH_FAILURE_RPS',
   'MAILGATE_AUTH_FAILURE_BURST',
+  ...WEBHOOK_ENV_VARIABLES,
 ] as const;
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
 
@@ -259,6 +262,7 @@ export function loadEnv(env: Env = process.env): AppEnv {
     1,
     10_000_000,
   );
+  const webhooks = parseWebhookEnv((name) => r.raw(name), r.problems);
 
   if (r.problems.length > 0) {
     throw new EnvValidationError(r.problems);
@@ -317,5 +321,6 @@ export function loadEnv(env: Env = process.env): AppEnv {
       authFailureRps: parsed.authFailureRps,
       authFailureBurst,
     },
+    webhooks,
   };
 }

@@ -6,6 +6,7 @@ import { MAX_BATCH } from '../emails/emails.service';
 import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import { SCOPES } from '../tenancy/scope.enum';
 import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
+import { WEBHOOK_SCHEMAS } from '../webhooks/webhook-schemas';
 
 /**
  * Schemas the decorators cannot derive: the envelope, the hand-validated send request
@@ -384,6 +385,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     properties: { id: { type: 'string' }, revokedAt: isoDate },
   },
+  ...WEBHOOK_SCHEMAS,
 };
 
 /** The envelope around a successful answer whose `data` is `data`. */
