@@ -266,6 +266,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description: 'Why the built-in mailer sent it instead of the provider.',
       },
       providerMessageId: { type: 'string', nullable: true },
+      providerConfigVersion: {
+        type: 'integer',
+        nullable: true,
+        description:
+          'Version of the provider config that chose the transport of the last attempt (null: none saved, or not attempted yet). Always the version in force when the message was accepted, or a newer one.',
+      },
       lastError: { allOf: [ref('ProviderError')], nullable: true },
       createdAt: isoDate,
       updatedAt: isoDate,
@@ -299,7 +305,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     description:
       "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
-    required: ['enabled', 'type', 'fallbackOnFailure', 'version', 'updatedAt'],
+    required: ['enabled', 'type', 'fallbackOnFailure', 'concurrency', 'version', 'updatedAt'],
     properties: {
       enabled: { type: 'boolean' },
       type: { type: 'string', enum: [...PROVIDER_TYPES] },
@@ -308,6 +314,21 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       aliExmailConfig: ref('ExmailConfigDto'),
       tencentExmailConfig: ref('ExmailConfigDto'),
       fallbackOnFailure: { type: 'boolean' },
+      concurrency: {
+        type: 'object',
+        description:
+          "What applies per replica (the tenant's settings, else the type's defaults): SMTP pool size and messages per connection, or SendGrid requests in flight.",
+        required: ['maxConnections', 'maxMessagesPerConnection'],
+        properties: {
+          maxConnections: { type: 'integer', minimum: 1 },
+          maxMessagesPerConnection: {
+            type: 'integer',
+            minimum: 1,
+            nullable: true,
+            description: 'SMTP only; null for SendGrid.',
+          },
+        },
+      },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
       lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },

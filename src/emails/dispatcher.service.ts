@@ -301,14 +301,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private async process(message: ClaimedMessage): Promise<void> {
     let route: Route;
     try {
-      route = await this.resolver.resolve(message.tenantId);
+      route = await this.resolver.resolve(message.tenantId, message.configVersion);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'could not resolve the transport');
       // A DeliveryError (an undecryptable secret is `config`) keeps its class; the rest is retried.
       await this.handleFailure(
         message,
         'unresolved',
-        { fallbackReason: null, fallbackOnFailure: false },
+        { fallbackReason: null, fallbackOnFailure: false, configVersion: message.configVersion },
         new Date(),
         asDeliveryError(error),
       );
@@ -329,7 +329,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
       await this.repo.markSent(
         message.id,
-        { transport: transport.name, startedAt, durationMs: Date.now() - startedAt.getTime() },
+        {
+          transport: transport.name,
+          configVersion: route.configVersion,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        },
         {
           providerMessageId: result.providerMessageId,
           capturedMime: result.capturedMime,
@@ -344,13 +349,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private async handleFailure(
     message: ClaimedMessage,
     transportName: string,
-    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure'>,
+    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure' | 'configVersion'>,
     startedAt: Date,
     error: DeliveryError,
   ): Promise<void> {
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const attempt = {
       transport: transportName,
+      configVersion: route.configVersion,
       startedAt,
       durationMs: Date.now() - startedAt.getTime(),
     };
@@ -413,6 +419,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       transport: this.resolver.builtin(),
       fallbackReason: reason,
       fallbackOnFailure: false,
+      configVersion: message.configVersion,
     });
   }
 }

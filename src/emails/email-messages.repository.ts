@@ -36,6 +36,7 @@ export interface MessageRow {
   transport: string | null;
   fallback_reason: string | null;
   provider_message_id: string | null;
+  provider_config_version: number | null;
   last_error: StoredError | null;
   captured_mime?: string | null;
   created_at: Date;
@@ -72,16 +73,24 @@ export interface ClaimedMessage {
   payload: EmailPayload;
   /** This attempt's number (1 for the first). */
   attempt: number;
+  /**
+   * The tenant's provider config version when the message was claimed (0: none saved), read in
+   * the claim statement itself: the config in force when the message was accepted, or a newer one.
+   */
+  configVersion: number;
 }
 
 export interface AttemptRecord {
   transport: string;
+  /** The provider config version that chose the transport (null: none saved). */
+  configVersion: number | null;
   startedAt: Date;
   durationMs: number;
 }
 
 const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
-  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id, last_error,
+  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
+  provider_config_version, last_error,
   created_at, updated_at, sent_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
@@ -382,13 +391,18 @@ export class EmailMessagesRepository {
    * The attempt counter moves here, so a message that crashes its sender still runs out.
    */
   async claim(limit: number, leaseMs: number, workerId: string): Promise<ClaimedMessage[]> {
-    const rows: Array<{ id: string; tenant_id: string; payload: EmailPayload; attempts: number }> =
-      await this.prepared(
-        'mailgate_claim',
-        // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
-        // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
-        // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
-        `WITH expired AS (
+    const rows: Array<{
+      id: string;
+      tenant_id: string;
+      payload: EmailPayload;
+      attempts: number;
+      config_version: number;
+    }> = await this.prepared(
+      'mailgate_claim',
+      // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
+      // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
+      // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
+      `WITH expired AS (
            SELECT id FROM email_messages
            WHERE status = 'sending' AND locked_until < now()
            ORDER BY locked_until
@@ -409,14 +423,19 @@ export class EmailMessagesRepository {
            FROM due WHERE m.id = due.id
            RETURNING m.id, m.tenant_id, m.payload, m.attempts
          )
-         SELECT id, tenant_id, payload, attempts FROM claimed`,
-        [limit, leaseMs, workerId],
-      );
+         -- Read-your-writes: the tenant's config version in this statement's snapshot, which
+         -- includes every config change answered before the message was accepted.
+         SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts,
+                coalesce(c.version, 0) AS config_version
+         FROM claimed LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id`,
+      [limit, leaseMs, workerId],
+    );
     return rows.map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,
       payload: r.payload,
       attempt: r.attempts,
+      configVersion: r.config_version,
     }));
   }
 
@@ -445,12 +464,14 @@ export class EmailMessagesRepository {
       'mailgate_mark_sent',
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::timestamptz[], $7::int[])
-           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms)
+                              $6::timestamptz[], $7::int[], $8::int[])
+           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at,
+                duration_ms, config_version)
        ), m AS (
          UPDATE email_messages e
          SET status = 'sent', transport = s.transport, provider_message_id = s.provider_message_id,
              captured_mime = s.captured_mime, fallback_reason = s.fallback_reason, last_error = NULL,
+             provider_config_version = s.config_version,
              sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
          FROM s WHERE e.id = s.id
          RETURNING e.id, e.attempts, s.transport, s.provider_message_id, s.started_at, s.duration_ms
@@ -465,6 +486,7 @@ export class EmailMessagesRepository {
         rows.map((r) => r.result.fallbackReason),
         rows.map((r) => r.attempt.startedAt),
         rows.map((r) => r.attempt.durationMs),
+        rows.map((r) => r.attempt.configVersion),
       ],
     );
   }
@@ -487,7 +509,7 @@ export class EmailMessagesRepository {
          SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'queued' END,
              next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
              last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
-             locked_until = NULL, locked_by = NULL
+             provider_config_version = $13, locked_until = NULL, locked_by = NULL
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
          RETURNING id, attempts
        )
@@ -508,6 +530,7 @@ export class EmailMessagesRepository {
         fallbackReason,
         attempt.startedAt,
         attempt.durationMs,
+        attempt.configVersion,
       ],
     );
   }

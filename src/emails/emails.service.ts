@@ -44,6 +44,8 @@ export interface EmailView {
   transport: string | null;
   fallbackReason: string | null;
   providerMessageId: string | null;
+  /** The provider config version that chose the transport of the last attempt (null: none saved, or not attempted). */
+  providerConfigVersion: number | null;
   lastError: MessageRow['last_error'];
   createdAt: string;
   updatedAt: string;
@@ -85,6 +87,7 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
     transport: row.transport,
     fallbackReason: row.fallback_reason,
     providerMessageId: row.provider_message_id,
+    providerConfigVersion: row.provider_config_version,
     lastError: row.last_error,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
