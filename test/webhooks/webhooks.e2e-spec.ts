@@ -203,6 +203,8 @@ describe('webhooks: endpoints and signed, durable delivery', () => {
         },
       });
       expect(sent.payload.data).not.toHaveProperty('error');
+      // Sent through the built-in mailer: no provider config version.
+      expect(sent.payload.data).not.toHaveProperty('providerConfigVersion');
       expect(Date.parse(sent.payload.timestamp)).not.toBeNaN();
       expect(sent.headers['content-type']).toBe('application/json');
       expect(sent.id).toMatch(/^msg_[0-9a-f]{32}$/);
@@ -234,6 +236,7 @@ describe('webhooks: endpoints and signed, durable delivery', () => {
       expect(deferred.payload.data).toMatchObject({
         status: 'queued',
         attempt: 1,
+        providerConfigVersion: 1,
         error: { class: 'transient' },
       });
       for (const call of receiver.calls) {
