@@ -19,6 +19,7 @@ import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { RetentionModule } from './retention/retention.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -37,6 +38,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   ProviderConfigModule,
   EmailsModule,
   WebhooksModule,
+  RetentionModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,

@@ -181,6 +181,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         },
         description: 'At most 8 KiB as JSON; returned with the message, never sent.',
       },
+      sensitive: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
+      },
     },
     example: {
       to: [{ name: 'Ada Lovelace', email: 'ada@example.com' }],
@@ -249,7 +255,23 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       to: { type: 'array', items: ref('EmailAddress') },
       cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
       bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
-      subject: { type: 'string' },
+      subject: {
+        type: 'string',
+        nullable: true,
+        description: 'Null for a sensitive message (its subject is content).',
+      },
+      sensitive: { type: 'boolean' },
+      content: {
+        type: 'string',
+        enum: ['stored', 'sealed', 'purged'],
+        description:
+          '`sealed`: sensitive, encrypted until sent, never shown. `purged`: removed at contentPurgedAt (sensitive: when final; others: MESSAGE_CONTENT_RETENTION after finishedAt).',
+      },
+      contentPurgedAt: nullableIsoDate,
+      finishedAt: {
+        ...nullableIsoDate,
+        description: 'When it reached a final status; the row goes MESSAGE_RETENTION later.',
+      },
       tags: { type: 'array', items: { type: 'string' }, nullable: true },
       metadata: { type: 'object', nullable: true },
       sizeBytes: { type: 'integer' },
