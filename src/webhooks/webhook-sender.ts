@@ -1,14 +1,12 @@
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { type Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createEgressHttpAgent, createEgressHttpsAgent, type EgressPolicy } from '../common/egress';
 
 export interface WebhookRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
-  /** Resolves the host at connect time (the egress policy refuses denied addresses here). */
-  lookup?: LookupFunction;
 }
 
 export interface WebhookResponse {
@@ -63,7 +61,6 @@ export function postWebhook(
         'content-length': String(Buffer.byteLength(req.body)),
         'user-agent': 'mailgate-webhooks/1',
       },
-      lookup: req.lookup,
     };
     const request = (https ? httpsRequest : httpRequest)(url, options, (res) => {
       const status = res.statusCode ?? 0;
@@ -104,12 +101,19 @@ export function postWebhook(
   });
 }
 
-/** Keep-alive pools of one worker, shared by its endpoints (the lookup hook runs per connection). */
+/**
+ * Keep-alive pools of one worker, shared by its endpoints, under the egress policy: every new
+ * connection resolves its host and refuses denied addresses (EGRESS_DENIED) before connecting.
+ */
 export class WebhookSender {
-  private readonly agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
-  };
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+
+  constructor(policy: EgressPolicy) {
+    this.agents = {
+      http: createEgressHttpAgent(policy, { keepAlive: true, maxSockets: 256 }),
+      https: createEgressHttpsAgent(policy, { keepAlive: true, maxSockets: 256 }),
+    };
+  }
 
   post(req: WebhookRequest): Promise<WebhookResponse> {
     return postWebhook(req, this.agents);

@@ -55,7 +55,7 @@ export function nextRetryAt(
 export class WebhookWorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly log: Logger;
-  private readonly sender = new WebhookSender();
+  private readonly sender: WebhookSender;
   private running = false;
   private loop?: Promise<void>;
   private readonly inflight = new Set<Promise<void>>();
@@ -72,6 +72,7 @@ export class WebhookWorkerService implements OnApplicationBootstrap, OnModuleDes
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ module: 'webhooks', workerId: this.workerId });
+    this.sender = new WebhookSender(env.egress);
   }
 
   onApplicationBootstrap(): void {
