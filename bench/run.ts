@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
 import { DELAY_MS, latency, replicas } from './distant';
 import { pacedLoad } from './paced-load';
+import { statsScenario } from './stats';
 import {
   databaseServer,
   freePort,
@@ -320,6 +321,18 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (scenario === 'all' || scenario === 'stats') {
+      const s = await statsScenario(server);
+      figures.stats_1h_p50_ms = String(s.hour.p50);
+      figures.stats_24h_p50_ms = String(s.day.p50);
+      console.log(
+        `| GET /v1/stats, ${s.messages} messages in the tenant | first ms | p50 ms | max ms |`,
+      );
+      console.log('|---|---|---|---|');
+      console.log(`| window=1h | ${s.hour.first} | ${s.hour.p50} | ${s.hour.max} |`);
+      console.log(`| window=24h | ${s.day.first} | ${s.day.p50} | ${s.day.max} |`);
+      console.log(s.explain);
+    }
     figures.peak_rss_mb = String(peakRssMb);
   } finally {
     await server.close();
@@ -336,6 +349,8 @@ async function main(): Promise<void> {
     'scale_4x',
     'replica_duplicates',
     'replica_lost',
+    'stats_1h_p50_ms',
+    'stats_24h_p50_ms',
   ];
   const extra = Object.keys(figures).filter((k) => !order.includes(k));
   for (const key of extra) {
