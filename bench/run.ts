@@ -313,12 +313,12 @@ async function main(): Promise<void> {
       figures.replica_duplicates = String(runs.reduce((sum, run) => sum + run.duplicates, 0));
       figures.replica_lost = String(runs.reduce((sum, run) => sum + run.lost, 0));
       console.log(
-        '| workers | messages | msg/s | limit | duplicates | lost | gateway CPU (cores) | load avg | commits/msg | WAL bytes/msg (cluster) |',
+        '| workers | messages | msg/s | limit | duplicates | lost | gateway CPU (cores) | load avg | commits/msg | WAL bytes/msg (cluster; accept) |',
       );
       console.log('|---|---|---|---|---|---|---|---|---|---|');
       for (const run of runs) {
         console.log(
-          `| ${run.replicas} | ${run.messages} | ${run.rate.toFixed(0)} | ${run.limit} | ${run.duplicates} | ${run.lost} | ${run.workerCpu.toFixed(2)} | ${run.loadAverage.toFixed(2)} | ${run.commitsPerMessage.toFixed(2)} | ${run.walBytesPerMessage.toFixed(0)} |`,
+          `| ${run.replicas} | ${run.messages} | ${run.rate.toFixed(0)} | ${run.limit} | ${run.duplicates} | ${run.lost} | ${run.workerCpu.toFixed(2)} | ${run.loadAverage.toFixed(2)} | ${run.commitsPerMessage.toFixed(2)} | ${run.walBytesPerMessage.toFixed(0)}; ${run.walBytesPerAccept.toFixed(0)} |`,
         );
       }
     }
