@@ -22,6 +22,7 @@ import {
   startSink,
   type BenchDatabaseServer,
 } from './support';
+import { webhooks } from './webhooks';
 
 const N = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 2_000 : 20_000));
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 3 : 10));
@@ -339,6 +340,14 @@ async function main(): Promise<void> {
       console.log(`| window=1h | ${s.hour.first} | ${s.hour.p50} | ${s.hour.max} |`);
       console.log(`| window=24h | ${s.day.first} | ${s.day.p50} | ${s.day.max} |`);
       console.log(s.explain);
+    }
+    // Not part of `all`: the webhook figures have their own section in bench/README.md.
+    if (scenario === 'webhooks') {
+      const w = await webhooks(server);
+      figures.webhook_events_per_s = w.eventsPerS.toFixed(0);
+      figures.webhook_steady_accepts_per_s = w.steadyRps.toFixed(0);
+      figures.webhook_oldest_age_p50_s = w.steadyOldestP50S.toFixed(2);
+      figures.webhook_oldest_age_max_s = w.steadyOldestMaxS.toFixed(2);
     }
     figures.peak_rss_mb = String(peakRssMb);
   } finally {

@@ -25,6 +25,7 @@ import { StatsModule } from './stats/stats.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
 export interface AppOverrides {
@@ -43,6 +44,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   EmailsModule,
   EventsModule,
   SuppressionsModule,
+  WebhooksModule,
   RetentionModule,
   StatsModule,
   ConsoleModule,

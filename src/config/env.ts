@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseMailbox } from '../common/addresses';
 import { parseEgressPolicy, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
+import { parseWebhookEnv, WEBHOOK_ENV_VARIABLES, type WebhookEnv } from '../webhooks/webhook-env';
 
 /** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
 export interface AppEnv {
@@ -64,6 +65,7 @@ export interface AppEnv {
     /** Failed authentications allowed at once before that client is refused with 429. */
     authFailureBurst: number;
   };
+  webhooks: WebhookEnv;
 }
 
 export const SMTP_PLAINTEXT_AUTH = ['loopback', 'never', 'always'] as const;
@@ -111,6 +113,7 @@ export const ENV_VARIABLES = [
   'MESSAGE_CONTENT_RETENTION',
   'MESSAGE_RETENTION',
   'MESSAGE_PURGE_INTERVAL',
+  ...WEBHOOK_ENV_VARIABLES,
 ] as const;
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
 
@@ -331,6 +334,7 @@ export function loadEnv(env: Env = process.env): AppEnv {
     1,
     10_000_000,
   );
+  const webhooks = parseWebhookEnv((name) => r.raw(name), r.problems);
 
   const egressParsed = parseEgressPolicy(r.raw('MAILGATE_ALLOW_PRIVATE_TARGETS'), production);
   let egress: EgressPolicy = PUBLIC_ONLY_EGRESS;
@@ -413,5 +417,6 @@ export function loadEnv(env: Env = process.env): AppEnv {
       authFailureRps: parsed.authFailureRps,
       authFailureBurst,
     },
+    webhooks,
   };
 }

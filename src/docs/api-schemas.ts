@@ -8,6 +8,7 @@ import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import { SCOPES } from '../tenancy/scope.enum';
 import { TEMPLATE_API_SCHEMAS } from '../templates/templates.api-schemas';
 import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
+import { WEBHOOK_SCHEMAS } from '../webhooks/webhook-schemas';
 
 /**
  * Schemas the decorators cannot derive: the envelope, the hand-validated send request
@@ -623,6 +624,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     },
   },
   ...TEMPLATE_API_SCHEMAS,
+  ...WEBHOOK_SCHEMAS,
 };
 
 /** The envelope around a successful answer whose `data` is `data`. */

@@ -5,7 +5,13 @@ import { anEmail, createKey, newTenantId, rootHeaders, type TestKey } from '../f
 import { routesOf, type RouteEntry } from './support/routes';
 import type { Answer } from './support/gateway';
 
-const SCOPES = ['email:send', 'email:read', 'provider:write', 'provider:read'] as const;
+const SCOPES = [
+  'email:send',
+  'email:read',
+  'provider:write',
+  'provider:read',
+  'webhooks:write',
+] as const;
 type Scope = (typeof SCOPES)[number];
 
 /** Routes anyone may call: probes, Prometheus, the API docs and the console's static files. */
@@ -44,6 +50,15 @@ const REQUIRED_SCOPE: Record<string, Scope> = {
   'GET /api/v3/get-email-templates': 'provider:read',
   'POST /api/v3/update-email-template': 'provider:write',
   'POST /api/v3/preview-email-template': 'provider:read',
+  'POST /v1/webhook-endpoints': 'webhooks:write',
+  'GET /v1/webhook-endpoints': 'webhooks:write',
+  'GET /v1/webhook-endpoints/:id': 'webhooks:write',
+  'PATCH /v1/webhook-endpoints/:id': 'webhooks:write',
+  'DELETE /v1/webhook-endpoints/:id': 'webhooks:write',
+  'POST /v1/webhook-endpoints/:id/rotate-secret': 'webhooks:write',
+  'POST /v1/webhook-endpoints/:id/test': 'webhooks:write',
+  'GET /v1/webhook-endpoints/:id/deliveries': 'webhooks:write',
+  'POST /v1/webhook-endpoints/:id/deliveries/:deliveryId/retry': 'webhooks:write',
 };
 
 /** Routes for the root key alone (operators across tenants): every API key gets 403. */
@@ -67,6 +82,8 @@ describe('reliability: access control on every route', () => {
   let keyB: TestKey;
   let otherKeyOfA: TestKey;
   let emailOfA: string;
+  let endpointOfA: string;
+  let deliveryOfA: string;
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -77,8 +94,8 @@ describe('reliability: access control on every route', () => {
     tenantA = newTenantId();
     const tenantB = newTenantId();
     [keyA, keyB, otherKeyOfA] = await Promise.all([
-      createKey(t, tenantA),
-      createKey(t, tenantB),
+      createKey(t, tenantA, [...SCOPES]),
+      createKey(t, tenantB, [...SCOPES]),
       createKey(t, tenantA, ['email:read']),
     ]);
     // One key per scope, and one holding every scope but that one, in a third tenant.
@@ -115,15 +132,30 @@ describe('reliability: access control on every route', () => {
       body: { email: SUPPRESSED },
     });
     expect(suppressed.status).toBeLessThan(300);
+    // And a webhook endpoint with one delivery (MAILGATE_ROLE=api: no worker sends it).
+    const endpoint = await http(t.baseUrl, 'POST', '/v1/webhook-endpoints', {
+      token: keyA.token,
+      body: { url: 'http://127.0.0.1:9/tenant-a-hook' },
+    });
+    endpointOfA = endpoint.body.data.id as string;
+    const delivery = await http(t.baseUrl, 'POST', `/v1/webhook-endpoints/${endpointOfA}/test`, {
+      token: keyA.token,
+    });
+    deliveryOfA = delivery.body.data.id as string;
   });
   afterAll(async () => {
     await t?.close();
   });
 
   /** A concrete request for a route: ids substituted, a body for POSTs. */
-  function request(route: RouteEntry, ids: { email: string; key: string }) {
+  function request(
+    route: RouteEntry,
+    ids: { email: string; key: string; endpoint: string; delivery: string },
+  ) {
     const path = route.path
       .replace(/^\/v1\/emails\/:id/, `/v1/emails/${ids.email}`)
+      .replace(/^\/v1\/webhook-endpoints\/:id/, `/v1/webhook-endpoints/${ids.endpoint}`)
+      .replace('/deliveries/:deliveryId', `/deliveries/${ids.delivery}`)
       .replace(/^\/v1\/api-keys\/:id/, `/v1/api-keys/${ids.key}`)
       .replace('/v1/suppressions/:email', `/v1/suppressions/${encodeURIComponent(SUPPRESSED)}`)
       .replace('/docs/assets/:file', '/docs/assets/swagger-ui.css');
@@ -140,6 +172,8 @@ describe('reliability: access control on every route', () => {
                 ? { email: 'ada@example.test' }
                 : route.path === '/v1/suppressions'
                   ? { email: 'someone@example.test' }
+                  : route.path === '/v1/webhook-endpoints'
+                    ? { url: 'http://127.0.0.1:9/hook' }
                   : {};
     return { path, body };
   }
@@ -154,7 +188,12 @@ describe('reliability: access control on every route', () => {
     return res.body.statusCode as number;
   }
 
-  const ids = (): { email: string; key: string } => ({ email: emailOfA, key: otherKeyOfA.id });
+  const ids = (): { email: string; key: string; endpoint: string; delivery: string } => ({
+    email: emailOfA,
+    key: otherKeyOfA.id,
+    endpoint: endpointOfA,
+    delivery: deliveryOfA,
+  });
 
   it('finds the routes, and every one is either public or has its scope listed', () => {
     const names = routes.map(name);
@@ -290,9 +329,18 @@ describe('reliability: access control on every route', () => {
         token: keyB.token,
         body: { email: 'ada@example.test' },
       }),
+      http(t.baseUrl, 'GET', '/v1/webhook-endpoints', { token: keyB.token }),
     ]);
     const seenByB = lists.map((r) => r.text).join('\n');
-    for (const mark of [emailOfA, keyA.id, otherKeyOfA.id, tenantA, 'a@example.test']) {
+    for (const mark of [
+      emailOfA,
+      keyA.id,
+      otherKeyOfA.id,
+      tenantA,
+      'a@example.test',
+      endpointOfA,
+      'tenant-a-hook',
+    ]) {
       expect(seenByB).not.toContain(mark);
     }
     expect(lists[2].body.data).toBeNull();
