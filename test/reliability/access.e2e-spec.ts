@@ -174,7 +174,7 @@ describe('reliability: access control on every route', () => {
                   ? { email: 'someone@example.test' }
                   : route.path === '/v1/webhook-endpoints'
                     ? { url: 'http://127.0.0.1:9/hook' }
-                  : {};
+                    : {};
     return { path, body };
   }
 
