@@ -75,6 +75,9 @@ export class ProviderConfigMapper {
       blocks.sendGridConfig = {
         sender: input.sendGridConfig.sender,
         apikey: input.sendGridConfig.apikey,
+        ...(input.sendGridConfig.webhookVerificationKey === undefined
+          ? {}
+          : { webhookVerificationKey: input.sendGridConfig.webhookVerificationKey }),
       };
     }
     for (const key of ['aliExmailConfig', 'tencentExmailConfig'] as const) {
