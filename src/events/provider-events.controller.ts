@@ -32,6 +32,8 @@ export class ProviderEventsController {
     403: 'No verification key configured for this tenant',
     413: true,
     415: true,
+    429: true,
+    500: true,
   })
   sendgrid(
     @Param('tenantId') tenantId: string,
