@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
 import { DELAY_MS, latency, replicas } from './distant';
 import { pacedLoad } from './paced-load';
+import { templateAccept } from './templates';
 import { statsScenario } from './stats';
 import {
   databaseServer,
@@ -321,6 +322,12 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (scenario === 'all' || scenario === 'templates') {
+      const tpl = await templateAccept(server);
+      figures.template_accept_ratio = tpl.ratio.toFixed(2);
+      figures.template_accept_rps = tpl.template.toFixed(0);
+      figures.plain_accept_rps = tpl.plain.toFixed(0);
+    }
     if (scenario === 'all' || scenario === 'stats') {
       const s = await statsScenario(server);
       figures.stats_1h_p50_ms = String(s.hour.p50);
@@ -349,6 +356,7 @@ async function main(): Promise<void> {
     'scale_4x',
     'replica_duplicates',
     'replica_lost',
+    'template_accept_ratio',
     'stats_1h_p50_ms',
     'stats_24h_p50_ms',
   ];

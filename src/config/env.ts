@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseMailbox } from '../common/addresses';
 import { parseEgressPolicy, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
 
 /** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
@@ -228,7 +229,6 @@ export function parseDuration(value: string): number | undefined {
 }
 
 export const BUILTIN_MAILER_PROTOCOLS = ['smtp:', 'smtps:', 'sendgrid:', 'capture:'] as const;
-const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
 const ROOT_KEY_RE = /^[A-Za-z0-9_-]{4,64}\.[A-Za-z0-9_-]{16,256}$/;
 
 function parseSecretKeys(value: string, reader: Reader): SecretKey[] {
@@ -281,8 +281,11 @@ export function loadEnv(env: Env = process.env): AppEnv {
     r.problems.push('BUILTIN_MAILER_URL must not be capture:// in production: it sends nothing');
   }
   const builtinFrom = r.raw('BUILTIN_MAIL_FROM') ?? 'mailgate@localhost';
-  if (!EMAIL_RE.test(builtinFrom.replace(/^.*<([^>]+)>\s*$/, '$1'))) {
-    r.problems.push('BUILTIN_MAIL_FROM must be an email address (optionally "Name <address>")');
+  const builtinFromParsed = parseMailbox(builtinFrom);
+  if (!builtinFromParsed.ok) {
+    r.problems.push(
+      `BUILTIN_MAIL_FROM must be an email address, optionally "Name <address>" (${builtinFromParsed.problem})`,
+    );
   }
   const sendgridApiUrl =
     r.url('SENDGRID_API_URL', ['https:', 'http:']) ?? 'https://api.sendgrid.com';

@@ -32,14 +32,22 @@ const nullableIsoDate: SchemaObject = { ...isoDate, nullable: true };
 
 const emailAddress: SchemaObject = {
   oneOf: [
-    { type: 'string', format: 'email', maxLength: 254, example: 'ada@example.com' },
+    {
+      type: 'string',
+      description:
+        '`addr`, `Name <addr>` or `"Quoted, Name" <addr>`; IDN domains in Unicode or punycode (sent as punycode). One address; no groups, CR, LF or NUL; the address at most 254 octets.',
+      example: 'Ada Lovelace <ada@example.com>',
+    },
     {
       type: 'object',
       additionalProperties: false,
       required: ['email'],
       properties: {
         name: { type: 'string', maxLength: 256, description: 'Display name, no CR/LF/NUL.' },
-        email: { type: 'string', format: 'email', maxLength: 254 },
+        email: {
+          type: 'string',
+          description: 'A bare address; IDN domains in Unicode or punycode; at most 254 octets.',
+        },
       },
     },
   ],

@@ -111,6 +111,19 @@ export function propertyOptions(
         options.type = 'string';
         options.format = 'email';
         break;
+      case 'isMailbox':
+        options.type = 'string';
+        notes.push(
+          'An email address; IDN domains in Unicode or punycode. Where a name is allowed also `Name <address>`.',
+        );
+        break;
+      case 'isSmtpLogin':
+        options.type = 'string';
+        options.maxLength = 256;
+        notes.push(
+          'The SMTP login (any string without CR, LF or NUL, e.g. `apikey` or an access key id); absent or empty: no AUTH. When it is an address it is also the default From.',
+        );
+        break;
       case 'isHostnameOrIp':
         options.type = 'string';
         options.format = 'hostname';

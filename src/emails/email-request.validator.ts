@@ -1,3 +1,4 @@
+import { parseMailbox } from '../common/addresses';
 import type { FieldError } from '../common/app.exception';
 import type { EmailAddress } from '../transports/mail-transport.interface';
 
@@ -31,7 +32,6 @@ export interface ValidatedEmail {
 export const MAX_RECIPIENTS = 50;
 const MAX_ATTACHMENTS = 100;
 const MAX_SUBJECT = 998;
-const MAX_NAME = 256;
 const MAX_TAGS = 20;
 const MAX_METADATA_KEYS = 50;
 const MAX_METADATA_BYTES = 8 * 1024;
@@ -56,9 +56,6 @@ const ATTACHMENT_FIELDS = new Set(['filename', 'content', 'contentType', 'cid'])
 /** Keys that could reach an object's prototype chain if ever merged. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Practical address check (RFC 5321 sizes; dot-atom local part; LDH domain labels or an IP literal). */
-const EMAIL_RE =
-  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}|\[(?:\d{1,3}\.){3}\d{1,3}\]|localhost)$/;
 /** CR, LF and NUL end a header line early: the root of header injection. */
 const HEADER_BREAK_RE = /[\r\n\0]/;
 const HEADER_NAME_RE = /^[!-9;-~]+$/;
@@ -116,45 +113,23 @@ function unknownKeys(
   }
 }
 
+/**
+ * One mailbox through the project's address module: a string (`addr`, `Name <addr>`) names its
+ * own path on failure, `{ name, email }` names `.name` or `.email`.
+ */
 function address(value: unknown, path: string, c: Collector): EmailAddress | undefined {
-  if (typeof value === 'string') {
-    return addressFromParts(undefined, value, path, c);
-  }
-  if (!isPlainObject(value)) {
-    c.add(path, 'must be an email address or { name, email }');
+  if (isPlainObject(value)) {
+    unknownKeys(value, ADDRESS_FIELDS, path, c);
+  } else if (typeof value !== 'string') {
+    c.add(path, 'must be an email address, "Name <address>" or { name, email }');
     return undefined;
   }
-  unknownKeys(value, ADDRESS_FIELDS, path, c);
-  const { name, email } = value;
-  if (name !== undefined && typeof name !== 'string') {
-    c.add(`${path}.name`, 'must be a string');
+  const parsed = parseMailbox(value);
+  if (!parsed.ok) {
+    c.add(typeof value === 'string' ? path : `${path}.${parsed.part}`, parsed.problem);
     return undefined;
   }
-  return addressFromParts(name, email, `${path}.email`, c, `${path}.name`);
-}
-
-function addressFromParts(
-  name: string | undefined,
-  email: unknown,
-  emailPath: string,
-  c: Collector,
-  namePath = emailPath,
-): EmailAddress | undefined {
-  let ok = true;
-  if (typeof email !== 'string' || email.length > 254 || !EMAIL_RE.test(email)) {
-    c.add(emailPath, 'must be a valid email address');
-    ok = false;
-  }
-  if (name !== undefined && (HEADER_BREAK_RE.test(name) || name.length > MAX_NAME)) {
-    c.add(namePath, `must be at most ${MAX_NAME} characters without CR, LF or NUL`);
-    ok = false;
-  }
-  if (!ok) {
-    return undefined;
-  }
-  return name === undefined || name === ''
-    ? { email: email as string }
-    : { name, email: email as string };
+  return parsed.value;
 }
 
 function addressList(

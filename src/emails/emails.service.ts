@@ -4,8 +4,10 @@ import { AppException, ValidationException, type FieldError } from '../common/ap
 import { ApiCode } from '../common/api-code.enum';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
+import { needsSmtpUtf8 } from '../common/addresses';
 import type { RecipientRecord } from '../events/email-event-type.enum';
 import { MetricsService } from '../metrics/metrics.service';
+import { ProviderConfigReader } from '../provider-config/provider-config.reader';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
 import { EmailTemplatesService } from '../templates/email-templates.service';
@@ -105,6 +107,22 @@ function recipientViews(row: MessageRow): RecipientView[] {
   });
 }
 
+/** Every address of a message with the field that holds it (`to.0`, `replyTo`…). */
+function namedAddressesOf(email: ValidatedEmail): Array<[string, string]> {
+  const { from, to, cc, bcc, replyTo } = email.payload;
+  return [
+    ...(from === undefined ? [] : [['from', from.email] as [string, string]]),
+    ...to.map((a, i): [string, string] => [`to.${i}`, a.email]),
+    ...(cc ?? []).map((a, i): [string, string] => [`cc.${i}`, a.email]),
+    ...(bcc ?? []).map((a, i): [string, string] => [`bcc.${i}`, a.email]),
+    ...(replyTo === undefined ? [] : [['replyTo', replyTo.email] as [string, string]]),
+  ];
+}
+
+function addressesOf(email: ValidatedEmail): string[] {
+  return namedAddressesOf(email).map(([, address]) => address);
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -190,8 +208,56 @@ export class EmailsService {
     @Inject(APP_ENV) private readonly env: AppEnv,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly providers: ProviderConfigReader,
     private readonly templates: EmailTemplatesService,
   ) {}
+
+  /**
+   * Accept-time checks that depend on the tenant's provider, so a send is refused now (400) rather
+   * than failing at dispatch: no From when the SMTP login is not an address, UTF-8 local parts for
+   * SendGrid. The provider is read only when a message needs it (no `from`, or a UTF-8 address).
+   */
+  private async providerErrors(
+    tenantId: string,
+    items: Array<{ prefix: string; value: ValidatedEmail }>,
+  ): Promise<Map<string, FieldError[]>> {
+    const out = new Map<string, FieldError[]>();
+    const needs = items.filter(
+      ({ value }) => value.payload.from === undefined || addressesOf(value).some(needsSmtpUtf8),
+    );
+    if (needs.length === 0) {
+      return out;
+    }
+    const source = await this.providers.fromSource(tenantId);
+    for (const { prefix, value } of needs) {
+      const field = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
+      const errors: FieldError[] = [];
+      if (value.payload.from === undefined && source.from === 'login') {
+        errors.push({
+          field: field('from'),
+          messages: [
+            "is required: this tenant's SMTP login (smtpConfig.sender) is not an address, so it cannot be the From; give from",
+          ],
+        });
+      }
+      if (source.sendgrid) {
+        for (const [name, email] of namedAddressesOf(value)) {
+          if (needsSmtpUtf8(email)) {
+            errors.push({
+              field: field(name),
+              messages: [
+                'has a UTF-8 local part, which SendGrid does not accept (SMTPUTF8_UNSUPPORTED)',
+              ],
+            });
+          }
+        }
+      }
+      if (errors.length > 0) {
+        out.set(prefix, errors);
+      }
+    }
+    return out;
+  }
 
   /** The root key may name a tenant that has no row yet; keys of a tenant imply its row. */
   private async tenantOf(principal: Principal): Promise<string> {
@@ -250,6 +316,11 @@ export class EmailsService {
       throw new AppException(ApiCode.PayloadTooLarge, tooLarge);
     }
     const email = result.value;
+    const tenantId = await this.tenantOf(principal);
+    const refused = (await this.providerErrors(tenantId, [{ prefix: '', value: email }])).get('');
+    if (refused !== undefined) {
+      throw new ValidationException(refused);
+    }
     const request = JSON.stringify([
       email.payload,
       email.tags,
@@ -260,7 +331,6 @@ export class EmailsService {
       idempotencyKey === undefined
         ? undefined
         : { key: idempotencyKey, hash: this.sealer.requestHash(request, email.sensitive, sha256) };
-    const tenantId = await this.tenantOf(principal);
     const inserted = await this.repo.insertOne(
       tenantId,
       this.sealer.seal(tenantId, email),
@@ -302,19 +372,28 @@ export class EmailsService {
       ]);
     }
     const results: BatchItemResult[] = [];
-    const valid: Array<{ index: number; value: ValidatedEmail }> = [];
+    const checked: Array<{ index: number; prefix: string; value: ValidatedEmail }> = [];
     for (const [index, item] of (messages as unknown[]).entries()) {
       const result = await this.validate(principal.tenantId, item, `messages.${index}`);
       if (result.value === undefined) {
         results.push({ index, errors: result.errors });
       } else {
-        valid.push({ index, value: result.value });
+        checked.push({ index, prefix: `messages.${index}`, value: result.value });
       }
     }
+    const tenantId = await this.tenantOf(principal);
+    const refused = await this.providerErrors(tenantId, checked);
+    const valid = checked.filter((item) => {
+      const errors = refused.get(item.prefix);
+      if (errors !== undefined) {
+        results.push({ index: item.index, errors });
+      }
+      return errors === undefined;
+    });
     if (valid.length === 0) {
+      results.sort((a, b) => a.index - b.index);
       throw new ValidationException(results.flatMap((r) => ('errors' in r ? r.errors : [])));
     }
-    const tenantId = await this.tenantOf(principal);
     const ids = await this.repo.insertMany(
       tenantId,
       valid.map((v) => this.sealer.seal(tenantId, v.value)),

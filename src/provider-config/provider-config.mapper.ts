@@ -66,10 +66,13 @@ export class ProviderConfigMapper {
       blocks.smtpConfig = {
         smtp_host: String(smtp.smtp_host),
         smtp_port: Number(smtp.smtp_port),
-        sender: String(smtp.sender),
         senderPass: String(smtp.senderPass),
         secure: smtp.secure === true,
       };
+      // The login is optional (absent: no AUTH) and echoed as saved, so absent stays absent.
+      if (typeof smtp.sender === 'string') {
+        blocks.smtpConfig.sender = smtp.sender;
+      }
     }
     if (input.sendGridConfig !== undefined) {
       blocks.sendGridConfig = {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DeliveryError } from '../transports/delivery-error';
+import { loginAsFrom } from '../transports/smtp/custom-smtp.options';
 import { hasUnreadableSecret, ProviderConfigMapper, toResolved } from './provider-config.mapper';
 import { ProviderConfigRepository } from './provider-config.repository';
 import type { ActiveProviderConfig } from './provider-config.types';
@@ -15,6 +16,26 @@ export class ProviderConfigReader {
     private readonly repository: ProviderConfigRepository,
     private readonly mapper: ProviderConfigMapper,
   ) {}
+
+  /**
+   * What the accept path needs to know about the tenant's From, without decrypting anything:
+   * `builtin` (no enabled provider: BUILTIN_MAIL_FROM), `address` (the provider's sender is a From),
+   * `login` (a custom SMTP login that is not an address, or none: each message must give `from`);
+   * `sendgrid` is reported apart because SendGrid refuses UTF-8 local parts.
+   */
+  async fromSource(
+    tenantId: string,
+  ): Promise<{ from: 'builtin' | 'address' | 'login'; sendgrid: boolean }> {
+    const row = await this.repository.find(tenantId);
+    if (row === null || !row.enabled) {
+      return { from: 'builtin', sendgrid: false };
+    }
+    if (row.type === 'custom') {
+      const sender = row.config.smtpConfig?.sender;
+      return { from: loginAsFrom(sender) === undefined ? 'login' : 'address', sendgrid: false };
+    }
+    return { from: 'address', sendgrid: row.type === 'sendgrid' };
+  }
 
   /**
    * The tenant's configuration, or null when none was ever saved. `config` is null when the

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiCode } from '../common/api-code.enum';
 import { AppException, ValidationException } from '../common/app.exception';
+import { parseMailbox, type Mailbox } from '../common/addresses';
 import { deniedLiteralHost } from '../common/egress';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
@@ -36,6 +37,15 @@ import { ProviderConfigReader } from './provider-config.reader';
 import { ProviderConfigRepository } from './provider-config.repository';
 import type { ActiveProviderConfig, ResolvedProviderConfig } from './provider-config.types';
 import { mergeMaskedSecrets } from './secret-merge';
+
+/** The test-send recipient, already checked by the DTO through the same address module. */
+function testRecipient(value: string): Mailbox {
+  const parsed = parseMailbox(value);
+  if (!parsed.ok) {
+    throw new ValidationException([{ field: 'email', messages: [parsed.problem] }]);
+  }
+  return parsed.value;
+}
 
 /** Verification has nothing to report beyond success. */
 async function verifyOnly(transport: MailTransport): Promise<object> {
@@ -181,7 +191,7 @@ export class ProviderConfigService {
     return this.run(principal, 'test-send', usable, async (transport, config) => {
       const sent = await transport.send({
         messageId: `mailgate-test-${randomUUID()}`,
-        to: [{ email: dto.email }],
+        to: [testRecipient(dto.email)],
         subject: TEST_EMAIL_SUBJECT,
         text: testEmailText(config.type),
       });

@@ -5,15 +5,15 @@ import type { ProviderType } from './provider-type.enum';
 export interface SmtpConfig {
   smtp_host: string;
   smtp_port: number;
-  /** SMTP login and default From address. */
-  sender: string;
+  /** SMTP login (absent or empty: no AUTH); the default From only when it is an address. */
+  sender?: string;
   senderPass: string;
   /** Implicit TLS (usually port 465); otherwise STARTTLS when the server offers it. */
   secure?: boolean;
 }
 
 export interface SendGridConfig {
-  /** From address of every message. */
+  /** From of every message without its own: `addr` or `Name <addr>`. */
   sender: string;
   apikey: string;
   /**

@@ -1,12 +1,6 @@
-import { domainToASCII } from 'node:url';
+import { domainOf } from '../common/addresses';
 import type { Address, Attachment, SendMailOptions } from 'nodemailer';
 import type { EmailAddress, OutboundEmail } from './mail-transport.interface';
-
-/** Domain part of an address, lowercased and in its ASCII (punycode) form for use in headers. */
-export function domainOf(email: string): string {
-  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-  return domainToASCII(domain) || domain;
-}
 
 /**
  * The `Message-ID` every attempt of one outbox message carries, `<messageId@from-domain>`, so

@@ -1,10 +1,12 @@
+import { parseMailbox } from '../common/addresses';
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
 import type { ResolvedProviderConfig } from '../provider-config/provider-config.types';
 import { aliExmailTransportOptions } from './ali-exmail/ali-exmail.preset';
 import { createBuiltinTransport } from './builtin/builtin-mailer';
-import type { MailTransport } from './mail-transport.interface';
+import { DeliveryError } from './delivery-error';
+import type { EmailAddress, MailTransport } from './mail-transport.interface';
 import { SendGridTransport } from './sendgrid/sendgrid.transport';
 import { DEFAULT_CONCURRENCY } from './provider-concurrency';
 import { DEFAULT_SMTP_PRESETS } from './smtp-presets';
@@ -27,6 +29,17 @@ export interface TransportFactoryOptions {
 interface CachedTransport {
   version: number;
   transport: MailTransport;
+}
+
+/** SendGrid's `sender` (`addr` or `Name <addr>`), validated when saved. */
+function sendGridFrom(sender: string): EmailAddress {
+  const parsed = parseMailbox(sender);
+  if (!parsed.ok) {
+    throw new DeliveryError('config', `sendGridConfig.sender ${parsed.problem}`, {
+      code: 'SENDER_INVALID',
+    });
+  }
+  return parsed.value;
 }
 
 function assertNever(value: never): never {
@@ -92,7 +105,7 @@ export class TransportFactory implements OnApplicationShutdown {
           name: providerTransportName('sendgrid'),
           apiKey: config.sendGridConfig.apikey,
           baseUrl: this.env.mailer.sendgridApiUrl,
-          defaultFrom: { email: config.sendGridConfig.sender },
+          defaultFrom: sendGridFrom(config.sendGridConfig.sender),
           timeoutMs: this.sendGridTimeoutMs,
           maxConnections:
             config.concurrency?.maxConnections ?? DEFAULT_CONCURRENCY.sendgrid.maxConnections,

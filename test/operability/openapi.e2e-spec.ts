@@ -161,7 +161,7 @@ describe('OpenAPI document', () => {
       expect({ name, described }).toEqual({ name, described: true });
     }
     expect(schemas.SmtpConfigDto).toMatchObject({
-      required: ['smtp_host', 'smtp_port', 'sender', 'senderPass'],
+      required: ['smtp_host', 'smtp_port', 'senderPass'],
       properties: { smtp_port: { type: 'integer', minimum: 1, maximum: 65535 } },
     });
   });

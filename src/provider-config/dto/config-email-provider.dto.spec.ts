@@ -150,16 +150,16 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
     [
       'every required SMTP field missing',
       { type: 'custom', enabled: true, smtpConfig: {} },
-      [
-        'smtpConfig.sender',
-        'smtpConfig.senderPass',
-        'smtpConfig.smtp_host',
-        'smtpConfig.smtp_port',
-      ],
+      ['smtpConfig.senderPass', 'smtpConfig.smtp_host', 'smtpConfig.smtp_port'],
     ],
     [
-      'SMTP without sender (required once stored)',
-      { type: 'custom', enabled: true, smtpConfig: { ...smtp, sender: undefined } },
+      'an SMTP login with a line break',
+      { type: 'custom', enabled: true, smtpConfig: { ...smtp, sender: 'apikey\r\nRSET' } },
+      ['smtpConfig.sender'],
+    ],
+    [
+      'an SMTP login longer than 256 characters',
+      { type: 'custom', enabled: true, smtpConfig: { ...smtp, sender: 'a'.repeat(257) } },
       ['smtpConfig.sender'],
     ],
     [
@@ -207,8 +207,8 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
       ['smtpConfig.secure'],
     ],
     [
-      'an SMTP sender that is not an email',
-      { type: 'custom', enabled: true, smtpConfig: { ...smtp, sender: 'mailer' } },
+      'an SMTP login that is not a string',
+      { type: 'custom', enabled: true, smtpConfig: { ...smtp, sender: 42 } },
       ['smtpConfig.sender'],
     ],
     [
@@ -285,7 +285,7 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
       {
         type: 'custom',
         enabled: true,
-        smtpConfig: { ...smtp, smtp_port: 70000, smtp_host: 'bad host', sender: 'nope' },
+        smtpConfig: { ...smtp, smtp_port: 70000, smtp_host: 'bad host', sender: 'no\0pe' },
         extra: 1,
       },
       ['extra', 'smtpConfig.sender', 'smtpConfig.smtp_host', 'smtpConfig.smtp_port'],
@@ -295,17 +295,33 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
     await expect(failingFields(ConfigEmailProviderDto, body)).resolves.toEqual(fields);
   });
 
-  it('explains why the SMTP sender is required', async () => {
-    const error = await pipe
-      .transform(
-        { type: 'custom', enabled: true, smtpConfig: { ...smtp, sender: undefined } },
-        { type: 'body', metatype: ConfigEmailProviderDto },
-      )
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ValidationException);
-    expect((error as ValidationException).message).toMatch(
-      /smtpConfig\.sender .*SMTP login and the default From address/,
-    );
+  it.each([
+    ['the seed sample login', 'test'],
+    ['an Amazon SES access key id', 'AKIAIOSFODNN7EXAMPLE'],
+    ["SendGrid's relay login", 'apikey'],
+    ['an address', 'mailer@example.test'],
+    ['empty (no AUTH)', ''],
+    ['absent (no AUTH)', undefined],
+  ])('accepts an SMTP login that is %s', async (_name, sender) => {
+    await expect(
+      failingFields(ConfigEmailProviderDto, {
+        type: 'custom',
+        enabled: true,
+        smtpConfig: { ...smtp, sender },
+      }),
+    ).resolves.toEqual([]);
+  });
+
+  it.each([
+    ['sendGridConfig', 'Acme Support <support@acme.example>'],
+    ['sendGridConfig', 'ops@例子.中国'],
+    ['aliExmailConfig', 'mailer@例子.中国'],
+  ])('accepts %s.sender %s', async (block, sender) => {
+    const type = block === 'sendGridConfig' ? 'sendgrid' : 'ali';
+    const base = block === 'sendGridConfig' ? sendGrid : exmail;
+    await expect(
+      failingFields(ConfigEmailProviderDto, { type, enabled: true, [block]: { ...base, sender } }),
+    ).resolves.toEqual([]);
   });
 
   it('never echoes a rejected value (a password) in the error', async () => {

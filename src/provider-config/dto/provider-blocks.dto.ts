@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
-  IsEmail,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -18,6 +17,7 @@ import {
 import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
 import type { ProviderType } from '../provider-type.enum';
 import { IsHostnameOrIp } from './is-hostname-or-ip.validator';
+import { IsMailbox, IsSmtpLogin } from './is-mailbox.validator';
 import { IsSendGridVerificationKey } from './is-sendgrid-verification-key.validator';
 
 /** Longest secret accepted; real SMTP passwords and SendGrid keys are far shorter. */
@@ -35,14 +35,12 @@ export class SmtpConfigDto implements SmtpConfig {
   @Max(65535)
   smtp_port!: number;
 
-  // Optional in GenAuth's seed, required here: it is the login and the From, and a guessed one would be wrong.
-  @IsDefined({
-    message:
-      '$property is required: it is the SMTP login and the default From address, and mailgate does not derive it',
-  })
-  // validator.js' isEmail also refuses addresses over RFC 5321's 254 octets.
-  @IsEmail({}, { message: '$property must be an email address' })
-  sender!: string;
+  // The SMTP login, optional as in GenAuth's seed (absent or empty: no AUTH). Real relays log in
+  // with names that are not addresses (SES access key id, SendGrid's `apikey`); when it is an
+  // address it is also the default From.
+  @IsOptional()
+  @IsSmtpLogin()
+  sender?: string;
 
   @IsString()
   @IsNotEmpty()
@@ -56,7 +54,8 @@ export class SmtpConfigDto implements SmtpConfig {
 
 /** GenAuth's `sendGridConfig` (type `sendgrid`). */
 export class SendGridConfigDto implements SendGridConfig {
-  @IsEmail({}, { message: '$property must be an email address' })
+  // The From of every message: `addr` or `Name <addr>`.
+  @IsMailbox(true)
   sender!: string;
 
   @IsString()
@@ -73,7 +72,8 @@ export class SendGridConfigDto implements SendGridConfig {
 
 /** GenAuth's `aliExmailConfig` (type `ali`) and `tencentExmailConfig` (type `qq`). */
 export class ExmailConfigDto implements ExmailConfig {
-  @IsEmail({}, { message: '$property must be an email address' })
+  // The mailbox: login and the only From these services accept.
+  @IsMailbox(false)
   sender!: string;
 
   @IsString()

@@ -7,7 +7,7 @@ import { startSmtpTestServer } from '../../../test/support/smtp';
 import { loadEnv, type AppEnv } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
 import type { OutboundEmail } from '../mail-transport.interface';
-import { createBuiltinTransport, parseBuiltinMailerUrl, parseMailbox } from './builtin-mailer';
+import { builtinFrom, createBuiltinTransport, parseBuiltinMailerUrl } from './builtin-mailer';
 import { CaptureTransport } from './capture.transport';
 
 /** The value `fn` throws (undefined when it returns). */
@@ -115,8 +115,9 @@ describe('built-in mailer', () => {
     ['"Ops, Team" <ops@example.com>', { name: 'Ops, Team', email: 'ops@example.com' }],
     ['<bare@example.com>', { email: 'bare@example.com' }],
     ['plain@example.com', { email: 'plain@example.com' }],
-  ])('parseMailbox(%s)', (value, expected) => {
-    expect(parseMailbox(value)).toEqual(expected);
+    ['邮件 <noreply@例子.中国>', { name: '邮件', email: 'noreply@xn--fsqu00a.xn--fiqs8s' }],
+  ])('builtinFrom(%s)', (value, expected) => {
+    expect(builtinFrom(value)).toEqual(expected);
   });
 
   describe('capture://', () => {

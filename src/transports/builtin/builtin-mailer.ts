@@ -1,3 +1,4 @@
+import { parseMailbox } from '../../common/addresses';
 import type { AppEnv } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
 import type { EmailAddress, MailTransport } from '../mail-transport.interface';
@@ -77,20 +78,19 @@ export function parseBuiltinMailerUrl(value: string): BuiltinMailerSpec {
   }
 }
 
-/** `Name <address>` or a bare address, as BUILTIN_MAIL_FROM allows. */
-export function parseMailbox(value: string): EmailAddress {
-  const match = /^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
-  if (match === null) {
-    return { email: value.trim() };
+/** BUILTIN_MAIL_FROM through the project's address module (loadEnv already refused a bad one). */
+export function builtinFrom(value: string): EmailAddress {
+  const parsed = parseMailbox(value);
+  if (!parsed.ok) {
+    throw configError(`BUILTIN_MAIL_FROM ${parsed.problem}`);
   }
-  const name = match[1].replace(/^"(.*)"$/, '$1').trim();
-  return name === '' ? { email: match[2] } : { name, email: match[2] };
+  return parsed.value;
 }
 
 /** The built-in mailer is an ordinary adapter named `builtin`, built from the environment. */
 export function createBuiltinTransport(env: AppEnv, smtpTuning: SmtpTuning = {}): MailTransport {
   const spec = parseBuiltinMailerUrl(env.mailer.builtinMailerUrl);
-  const defaultFrom = parseMailbox(env.mailer.builtinMailFrom);
+  const defaultFrom = builtinFrom(env.mailer.builtinMailFrom);
   switch (spec.kind) {
     case 'smtp':
       return new SmtpTransport({

@@ -1,3 +1,4 @@
+import { normalizeAddress } from '../../common/addresses';
 import type { EgressPolicy } from '../../common/egress';
 import type { SmtpPlaintextAuth } from '../../config/env';
 import type { SmtpConfig } from '../../provider-config/provider-config.types';
@@ -9,6 +10,12 @@ import type { SmtpTransportOptions, SmtpTuning } from './smtp.transport';
  * Without an explicit `secure`, port 465 means implicit TLS (RFC 8314 §3.3): plaintext there would
  * only stall until the greeting timeout; any other port upgrades with STARTTLS when offered.
  */
+/** The login as a From address, when it is one. */
+export function loginAsFrom(sender: string | undefined): { email: string } | undefined {
+  const address = sender ? normalizeAddress(sender.trim()) : undefined;
+  return address?.ok ? { email: address.email } : undefined;
+}
+
 export function customSmtpTransportOptions(
   config: SmtpConfig,
   egress: EgressPolicy,
@@ -22,8 +29,10 @@ export function customSmtpTransportOptions(
     host: config.smtp_host,
     port,
     secure: config.secure ?? port === 465,
+    // No login (absent or empty): no AUTH at all, as for an internal relay that trusts its clients.
     auth: config.sender ? { user: config.sender, pass: config.senderPass } : undefined,
-    defaultFrom: config.sender ? { email: config.sender } : undefined,
+    // The login is the default From only when it is an address (`apikey`, an access key id… are not).
+    defaultFrom: loginAsFrom(config.sender),
     // The tenant chose this host: it goes through the egress policy (the presets' hosts are fixed).
     egress,
     plaintextAuth,

@@ -1,3 +1,4 @@
+import { normalizeAddress } from '../../common/addresses';
 import type { ExmailConfig } from '../../provider-config/provider-config.types';
 import type { SmtpTransportOptions, SmtpTuning } from './smtp.transport';
 
@@ -27,6 +28,9 @@ export function exmailTransportOptions(
   config: ExmailConfig,
   tuning: SmtpTuning = {},
 ): SmtpTransportOptions {
+  // Saved configs were checked by the address module; the domain goes out in ASCII.
+  const mailbox = normalizeAddress(config.sender.trim());
+  const address = mailbox.ok ? mailbox.email : config.sender;
   return {
     ...tuning,
     name,
@@ -35,7 +39,7 @@ export function exmailTransportOptions(
     secure: preset.secure,
     tls: preset.tls ?? tuning.tls,
     auth: { user: config.sender, pass: config.senderPass },
-    defaultFrom: { email: config.sender },
-    requiredFrom: config.sender,
+    defaultFrom: { email: address },
+    requiredFrom: address,
   };
 }

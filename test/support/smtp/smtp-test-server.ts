@@ -36,6 +36,10 @@ export interface SmtpTestServerOptions {
   certificates?: TestCertificates;
   /** Advertised and enforced SIZE limit in bytes. */
   size?: number;
+  /** Advertise AUTH (with `auth`'s credentials) but also take mail from clients that never log in. */
+  authOptional?: boolean;
+  /** Advertise SMTPUTF8 (RFC 6531). Default true, as smtp-server does. */
+  smtputf8?: boolean;
 }
 
 export interface ReceivedSmtpMessage {
@@ -131,7 +135,8 @@ export async function startSmtpTestServer(
     closeTimeout: 500,
     size: options.size,
     authMethods: ['PLAIN', 'LOGIN'],
-    authOptional: auth === false,
+    authOptional: auth === false || options.authOptional === true,
+    hideSMTPUTF8: options.smtputf8 === false,
     allowInsecureAuth: tls === 'none',
     disabledCommands: [
       ...(auth === false ? ['AUTH'] : []),
