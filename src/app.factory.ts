@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError } from 'fastify';
@@ -12,6 +13,7 @@ import { wrapEnvelope } from './common/envelope.hook';
 import { checkJsonBody } from './common/json-body';
 import { PinoNestLogger } from './common/logger';
 import { setupOpenApi } from './docs/openapi.setup';
+import { PROVIDER_EVENTS_PREFIX, readRaw, type RawBodyRequest } from './events/raw-body';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -75,6 +77,16 @@ export async function createApp(
   const httpLog = logger.child({ module: 'http' });
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // Provider event webhooks are verified over the exact bytes received (SendGrid signs timestamp +
+  // raw body): keep a copy before the JSON parser sees them.
+  fastify.addHook('preParsing', async (request, _reply, payload) => {
+    if (!request.url.startsWith(PROVIDER_EVENTS_PREFIX)) {
+      return payload;
+    }
+    const raw = await readRaw(payload, bodyLimitFor(env.limits.maxMessageBytes));
+    (request as RawBodyRequest).rawBody = raw;
+    return Readable.from([raw]);
   });
   // Before guards and pipes: their recursive walks (class-transformer) overflow on deep nesting,
   // and PostgreSQL cannot store NUL or unpaired surrogates.

@@ -377,6 +377,16 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       },
     },
   },
+  ProviderEventsResult: {
+    type: 'object',
+    required: ['received', 'stored', 'duplicates', 'unmatched'],
+    properties: {
+      received: { type: 'integer', description: 'Elements in the batch.' },
+      stored: { type: 'integer', description: 'Events added to timelines.' },
+      duplicates: { type: 'integer', description: 'Already stored (a repeated sg_event_id).' },
+      unmatched: { type: 'integer', description: 'No message of this tenant matches.' },
+    },
+  },
   Suppression: {
     type: 'object',
     required: ['email', 'reason', 'source', 'sourceMessageId', 'createdAt'],

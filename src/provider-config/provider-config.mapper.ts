@@ -78,6 +78,9 @@ export class ProviderConfigMapper {
       blocks.sendGridConfig = {
         sender: input.sendGridConfig.sender,
         apikey: input.sendGridConfig.apikey,
+        ...(input.sendGridConfig.webhookVerificationKey === undefined
+          ? {}
+          : { webhookVerificationKey: input.sendGridConfig.webhookVerificationKey }),
       };
     }
     for (const key of ['aliExmailConfig', 'tencentExmailConfig'] as const) {

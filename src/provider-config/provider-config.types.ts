@@ -16,6 +16,11 @@ export interface SendGridConfig {
   /** From of every message without its own: `addr` or `Name <addr>`. */
   sender: string;
   apikey: string;
+  /**
+   * The Signed Event Webhook's verification key (base64 ECDSA P-256 public key, as SendGrid shows
+   * it): not a secret, returned as saved. Without it, SendGrid events for the tenant are refused.
+   */
+  webhookVerificationKey?: string;
 }
 
 /** Alibaba (`aliExmailConfig`) and Tencent (`tencentExmailConfig`) enterprise mail: SMTP presets. */

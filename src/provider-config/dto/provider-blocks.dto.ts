@@ -18,6 +18,7 @@ import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-confi
 import type { ProviderType } from '../provider-type.enum';
 import { IsHostnameOrIp } from './is-hostname-or-ip.validator';
 import { IsMailbox, IsSmtpLogin } from './is-mailbox.validator';
+import { IsSendGridVerificationKey } from './is-sendgrid-verification-key.validator';
 
 /** Longest secret accepted; real SMTP passwords and SendGrid keys are far shorter. */
 const MAX_SECRET_LENGTH = 1024;
@@ -61,6 +62,12 @@ export class SendGridConfigDto implements SendGridConfig {
   @IsNotEmpty()
   @MaxLength(MAX_SECRET_LENGTH)
   apikey!: string;
+
+  /** Extension: SendGrid's Signed Event Webhook verification key (public; README "SendGrid events"). */
+  @IsOptional()
+  @IsString()
+  @IsSendGridVerificationKey()
+  webhookVerificationKey?: string;
 }
 
 /** GenAuth's `aliExmailConfig` (type `ali`) and `tencentExmailConfig` (type `qq`). */
