@@ -29,6 +29,9 @@ describe('parseMailbox', () => {
     ['a@example.com\r\nBcc: x@evil.test', /CR, LF or NUL/, 'email'],
     ['Ada\n <ada@example.com>', /CR, LF or NUL/, 'email'],
     [{ name: 'Ada\r\nBcc: x@evil.test', email: 'ada@example.com' }, /CR, LF or NUL/, 'name'],
+    // Found by the hostile-input fuzz: a leading CR was trimmed away instead of refused.
+    [{ name: '\rAda Lovelace', email: 'ada@example.com' }, /CR, LF or NUL/, 'name'],
+    [{ name: 'Ada', email: '\rada@example.com' }, /CR, LF or NUL/, 'email'],
     [{ name: 7, email: 'ada@example.com' }, /string/, 'name'],
     [{ email: 'Ada <ada@example.com>' }, /local part/, 'email'],
     [

@@ -82,7 +82,8 @@ export function normalizeAddress(
 
 function withName(name: string | undefined, email: string): MailboxResult {
   const trimmed = name?.trim() ?? '';
-  if (LINE_BREAK.test(trimmed) || trimmed.length > MAX_DISPLAY_NAME) {
+  // Checked before trimming too: a leading or trailing CR/LF is refused, not silently dropped.
+  if (LINE_BREAK.test(name ?? '') || trimmed.length > MAX_DISPLAY_NAME) {
     return fail(`must be at most ${MAX_DISPLAY_NAME} characters without CR, LF or NUL`, 'name');
   }
   return { ok: true, value: trimmed === '' ? { email } : { name: trimmed, email } };
@@ -101,6 +102,9 @@ export function parseMailbox(input: unknown): MailboxResult {
     }
     if (typeof email !== 'string') {
       return fail('must be an email address');
+    }
+    if (LINE_BREAK.test(email)) {
+      return fail('must not contain CR, LF or NUL');
     }
     const address = normalizeAddress(email.trim());
     return address.ok ? withName(name, address.email) : fail(address.problem);

@@ -22,7 +22,9 @@ export function IsMailbox(allowName: boolean, options?: ValidationOptions): Prop
         validate: (value: unknown) =>
           allowName
             ? parseMailbox(value).ok
-            : typeof value === 'string' && normalizeAddress(value.trim()).ok,
+            : typeof value === 'string' &&
+              !LINE_BREAK.test(value) &&
+              normalizeAddress(value.trim()).ok,
       },
     });
   };
