@@ -4,20 +4,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { SECRET_MASK } from '../../src/provider-config/provider-config.constants';
 import { anEmail, createKey, newTenantId, type TestKey } from '../factories/emails';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium';
 import { http, startTestApp, TEST_ROOT_KEY, waitFor, type TestApp } from '../support/test-app';
 
-/** Debian's chromium (`apt-get install -y chromium`), driven by playwright-core. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = join(__dirname, '..', 'artifacts');
 const DOCS = join(__dirname, '..', '..', 'docs');
 

@@ -3,19 +3,9 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { anEmail, createKey, newTenantId, rootHeaders, type TestKey } from '../factories/emails';
 import { query } from '../support/database';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium';
 import { http, startTestApp, TEST_ROOT_KEY, type TestApp } from '../support/test-app';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = join(__dirname, '..', 'artifacts');
 const DOCS = join(__dirname, '..', '..', 'docs');
 const MINUTE = 60_000;
