@@ -6,7 +6,9 @@ import { SMTPServer } from 'smtp-server';
  * second) must not slow the sink down, or the dispatcher would wait on the benchmark itself.
  * Counts into a shared Int32Array the main thread reads.
  */
-const counter = new Int32Array((workerData as { counter: SharedArrayBuffer }).counter);
+const data = workerData as { counter: SharedArrayBuffer; delayMs?: number };
+const counter = new Int32Array(data.counter);
+const delayMs = data.delayMs ?? 0;
 const server = new SMTPServer({
   authOptional: true,
   allowInsecureAuth: true,
@@ -17,8 +19,16 @@ const server = new SMTPServer({
   onData(stream, _session, callback) {
     stream.on('data', () => undefined);
     stream.on('end', () => {
-      Atomics.add(counter, 0, 1);
-      callback(null);
+      const accept = (): void => {
+        Atomics.add(counter, 0, 1);
+        callback(null);
+      };
+      // A slow provider (fairness scenario) answers the final '.' after delayMs.
+      if (delayMs > 0) {
+        setTimeout(accept, delayMs);
+      } else {
+        accept();
+      }
     });
   },
 });

@@ -168,10 +168,10 @@ export interface Sink {
 }
 
 /** An SMTP sink on loopback, in a thread of its own (bench/sink-worker.ts), that counts what it accepts. */
-export async function startSink(): Promise<Sink> {
+export async function startSink(delayMs = 0): Promise<Sink> {
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(join(__dirname, 'sink-worker.js'), {
-    workerData: { counter: counter.buffer },
+    workerData: { counter: counter.buffer, delayMs },
   });
   const port = await new Promise<number>((resolvePort, reject) => {
     worker.once('message', (m: { port: number }) => resolvePort(m.port));
@@ -252,8 +252,12 @@ export function post(url: string, body: string, headers: Record<string, string>)
 }
 
 /** A tenant with an API key and a custom SMTP provider pointing at the sink. */
-export async function setupTenant(gatewayUrl: string, sinkPort: number): Promise<string> {
-  const root = { authorization: `Bearer ${ROOT_KEY}`, 'x-authing-userpool-id': 'bench-tenant' };
+export async function setupTenant(
+  gatewayUrl: string,
+  sinkPort: number,
+  tenantId = 'bench-tenant',
+): Promise<string> {
+  const root = { authorization: `Bearer ${ROOT_KEY}`, 'x-authing-userpool-id': tenantId };
   const key = await json(
     `${gatewayUrl}/v1/api-keys`,
     'POST',

@@ -29,6 +29,8 @@ export interface AppEnv {
   };
   dispatch: {
     concurrency: number;
+    /** In-flight sends one tenant may hold per replica (fair scheduling). */
+    tenantConcurrency: number;
     maxAttempts: number;
     retryBaseMs: number;
     leaseMs: number;
@@ -78,6 +80,7 @@ export const ENV_VARIABLES = [
   'BUILTIN_MAIL_FROM',
   'SENDGRID_API_URL',
   'DISPATCH_CONCURRENCY',
+  'DISPATCH_TENANT_CONCURRENCY',
   'DISPATCH_MAX_ATTEMPTS',
   'DISPATCH_RETRY_BASE_MS',
   'DISPATCH_LEASE_MS',
@@ -246,6 +249,13 @@ export function loadEnv(env: Env = process.env): AppEnv {
     rateLimitRps: r.int('MAILGATE_RATE_LIMIT_RPS', 1_000, 0, 1_000_000),
     authFailureRps: r.int('MAILGATE_AUTH_FAILURE_RPS', 10, 0, 1_000_000),
   };
+  // A quarter of the replica's slots per tenant, so one backlog never takes a replica.
+  const tenantConcurrency = r.int(
+    'DISPATCH_TENANT_CONCURRENCY',
+    Math.max(1, Math.floor(parsed.concurrency / 4)),
+    1,
+    1024,
+  );
   // Unset bursts: two seconds' worth of the key rate; at least 100 failed authentications.
   const rateLimitBurst = r.int(
     'MAILGATE_RATE_LIMIT_BURST',
@@ -306,6 +316,7 @@ export function loadEnv(env: Env = process.env): AppEnv {
     },
     dispatch: {
       concurrency: parsed.concurrency,
+      tenantConcurrency: Math.min(tenantConcurrency, parsed.concurrency),
       maxAttempts: parsed.maxAttempts,
       retryBaseMs: parsed.retryBaseMs,
       leaseMs: parsed.leaseMs,

@@ -14,7 +14,7 @@ import type {
   SendResult,
 } from '../mail-transport.interface';
 import { messageIdHeader } from '../outbound-message';
-import { DEFAULT_HTTP_TIMEOUT_MS } from '../transports.constants';
+import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_SENDGRID_MAX_CONCURRENCY } from '../transports.constants';
 
 export interface SendGridTransportOptions {
   /** `MailTransport.name`, e.g. `provider:sendgrid` or `builtin`. */
@@ -25,6 +25,8 @@ export interface SendGridTransportOptions {
   /** From of messages that do not name one (the configured sender). */
   defaultFrom: EmailAddress;
   timeoutMs?: number;
+  /** HTTP requests in flight at once (default DEFAULT_SENDGRID_MAX_CONCURRENCY). */
+  maxConcurrency?: number;
 }
 
 /** custom_args key carrying the outbox id, echoed in SendGrid's event webhook. */
@@ -93,6 +95,7 @@ function headerOf(response: ClientResponse, name: string): string | null {
 /** SendGrid v3 Web API through a private MailService/Client pair, never the module's shared singleton. */
 export class SendGridTransport implements MailTransport {
   readonly name: string;
+  readonly maxConcurrency: number;
   private readonly client = new MailBodyOnlyClient();
   private readonly mail = new MailService();
   private readonly defaultFrom: EmailAddress;
@@ -119,6 +122,7 @@ export class SendGridTransport implements MailTransport {
       });
     }
     this.name = options.name;
+    this.maxConcurrency = options.maxConcurrency ?? DEFAULT_SENDGRID_MAX_CONCURRENCY;
     this.defaultFrom = options.defaultFrom;
     this.client.setApiKey(apiKey);
     // setApiKey resets baseUrl to the public region host, so the configured one goes second.

@@ -65,6 +65,8 @@ function fail(message: string): never {
 /** Pooled SMTP delivery through nodemailer, TLS verified, every wait bounded. */
 export class SmtpTransport implements MailTransport {
   readonly name: string;
+  /** nodemailer's pool `maxConnections`: each connection sends one message at a time. */
+  readonly maxConcurrency: number;
   private readonly mailer: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly defaultFrom?: EmailAddress;
   private readonly requiredFrom?: string;
@@ -80,6 +82,7 @@ export class SmtpTransport implements MailTransport {
       fail('SMTP port must be an integer from 1 to 65535');
     }
     this.name = options.name;
+    this.maxConcurrency = options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS;
     this.defaultFrom = options.defaultFrom?.email.includes('@') ? options.defaultFrom : undefined;
     this.requiredFrom = options.requiredFrom?.toLowerCase();
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
@@ -95,7 +98,7 @@ export class SmtpTransport implements MailTransport {
       greetingTimeout: options.greetingTimeoutMs ?? DEFAULT_GREETING_TIMEOUT_MS,
       socketTimeout: options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
       dnsTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
-      maxConnections: options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS,
+      maxConnections: this.maxConcurrency,
       maxMessages: options.maxMessages ?? DEFAULT_SMTP_MAX_MESSAGES,
       // Close idle pooled connections with QUIT before the socket timeout kills them.
       idleTimeout: Math.floor((options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS) / 2),
