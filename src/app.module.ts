@@ -19,6 +19,8 @@ import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { RetentionModule } from './retention/retention.module';
+import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
@@ -34,7 +36,9 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   HealthModule,
   TenancyModule,
   ProviderConfigModule,
+  TemplatesModule,
   EmailsModule,
+  RetentionModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,

@@ -5,6 +5,7 @@ import { EMAIL_STATUSES } from '../emails/email-status.enum';
 import { MAX_BATCH } from '../emails/emails.service';
 import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import { SCOPES } from '../tenancy/scope.enum';
+import { TEMPLATE_API_SCHEMAS } from '../templates/templates.api-schemas';
 import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
 
 /**
@@ -180,6 +181,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         },
         description: 'At most 8 KiB as JSON; returned with the message, never sent.',
       },
+      sensitive: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
+      },
     },
     example: {
       to: [{ name: 'Ada Lovelace', email: 'ada@example.com' }],
@@ -248,7 +255,23 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       to: { type: 'array', items: ref('EmailAddress') },
       cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
       bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
-      subject: { type: 'string' },
+      subject: {
+        type: 'string',
+        nullable: true,
+        description: 'Null for a sensitive message (its subject is content).',
+      },
+      sensitive: { type: 'boolean' },
+      content: {
+        type: 'string',
+        enum: ['stored', 'sealed', 'purged'],
+        description:
+          '`sealed`: sensitive, encrypted until sent, never shown. `purged`: removed at contentPurgedAt (sensitive: when final; others: MESSAGE_CONTENT_RETENTION after finishedAt).',
+      },
+      contentPurgedAt: nullableIsoDate,
+      finishedAt: {
+        ...nullableIsoDate,
+        description: 'When it reached a final status; the row goes MESSAGE_RETENTION later.',
+      },
       tags: { type: 'array', items: { type: 'string' }, nullable: true },
       metadata: { type: 'object', nullable: true },
       sizeBytes: { type: 'integer' },
@@ -304,7 +327,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     description:
       "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
-    required: ['enabled', 'type', 'fallbackOnFailure', 'version', 'updatedAt'],
+    required: ['enabled', 'type', 'fallbackOnFailure', 'concurrency', 'version', 'updatedAt'],
     properties: {
       enabled: { type: 'boolean' },
       type: { type: 'string', enum: [...PROVIDER_TYPES] },
@@ -313,6 +336,21 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       aliExmailConfig: ref('ExmailConfigDto'),
       tencentExmailConfig: ref('ExmailConfigDto'),
       fallbackOnFailure: { type: 'boolean' },
+      concurrency: {
+        type: 'object',
+        description:
+          "What applies per replica (the tenant's settings, else the type's defaults): SMTP pool size and messages per connection, or SendGrid requests in flight.",
+        required: ['maxConnections', 'maxMessagesPerConnection'],
+        properties: {
+          maxConnections: { type: 'integer', minimum: 1 },
+          maxMessagesPerConnection: {
+            type: 'integer',
+            minimum: 1,
+            nullable: true,
+            description: 'SMTP only; null for SendGrid.',
+          },
+        },
+      },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
       lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
@@ -390,6 +428,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     properties: { id: { type: 'string' }, revokedAt: isoDate },
   },
+  ...TEMPLATE_API_SCHEMAS,
 };
 
 /** The envelope around a successful answer whose `data` is `data`. */

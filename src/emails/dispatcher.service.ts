@@ -25,6 +25,8 @@ import {
   type ClaimedMessage,
   type StoredError,
 } from './email-messages.repository';
+import { ContentSealer } from './content-sealer';
+import type { EmailPayload } from './email-request.validator';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
 import { TransportResolver, type Route } from './transport-resolver';
@@ -37,7 +39,10 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
 /** How long shutdown waits for in-flight sends before releasing their leases. */
 const DRAIN_MS = 20_000;
 
-export function toOutbound(message: ClaimedMessage): OutboundEmail {
+/** A claimed message with its content opened (ContentSealer.open). */
+export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPayload };
+
+export function toOutbound(message: OpenedMessage): OutboundEmail {
   const p = message.payload;
   return {
     messageId: message.id,
@@ -123,6 +128,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(APP_ENV) private readonly env: ReadyEnv,
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
+    private readonly sealer: ContentSealer,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
@@ -312,10 +318,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     startBy: number,
     settleBy: number,
   ): Promise<SendResult | null> {
+    // A sensitive message's content exists in clear only here, for the send.
+    const payload = this.sealer.open(message.tenantId, message.payload);
     if (!(await this.transportSlots.acquire(transport, startBy))) {
       return null;
     }
-    const sending = transport.send(toOutbound(message));
+    const sending = transport.send(toOutbound({ ...message, payload }));
     // The slot is held until the adapter is really done, even if the backstop gave up first.
     const release = (): void => this.transportSlots.release(transport);
     sending.then(release, release);

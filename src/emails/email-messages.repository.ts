@@ -7,7 +7,7 @@ import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
-import type { EmailPayload, ValidatedEmail } from './email-request.validator';
+import type { StoredEmail, StoredPayload } from './content-sealer';
 import type { EmailStatus } from './email-status.enum';
 import { GroupCommit } from './group-commit';
 import type { TenantClaimLimits } from './scheduling/tenant-slots';
@@ -27,7 +27,7 @@ export interface MessageRow {
   tenant_id: string;
   status: EmailStatus;
   idempotency_key: string | null;
-  payload: EmailPayload;
+  payload: StoredPayload;
   tags: string[] | null;
   metadata: Record<string, unknown> | null;
   size_bytes: number;
@@ -45,6 +45,11 @@ export interface MessageRow {
   created_cursor: string;
   updated_at: Date;
   sent_at: Date | null;
+  /** When the message became final (sent, failed, …); the retention clock. */
+  finished_at: Date | null;
+  /** When its content (bodies, attachments, headers, MIME) was removed. */
+  content_purged_at: Date | null;
+  sensitive: boolean;
 }
 
 export interface AttemptRow {
@@ -71,7 +76,8 @@ export interface StoredError {
 export interface ClaimedMessage {
   id: string;
   tenantId: string;
-  payload: EmailPayload;
+  /** Sealed for a sensitive message: ContentSealer.open gives the content to send. */
+  payload: StoredPayload;
   /** This attempt's number (1 for the first). */
   attempt: number;
   /**
@@ -92,7 +98,7 @@ export interface AttemptRecord {
 const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
   next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
   provider_config_version, last_error,
-  created_at, updated_at, sent_at,
+  created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
 /** Tenants the claim walks per statement at most: its cost is bounded whatever the backlog. */
@@ -169,15 +175,18 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
 interface NewRow {
   id: string;
   tenantId: string;
-  email: ValidatedEmail;
+  email: StoredEmail;
 }
 
-/** Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). */
-const INSERT_ROWS = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
+/**
+ * Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). A sensitive
+ * message is the one whose payload holds sealed content (ContentSealer).
+ */
+const INSERT_ROWS = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
   SELECT u.id, u.tenant_id, 'queued', u.payload,
          CASE WHEN u.tags IS NULL THEN NULL
               ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
-         u.metadata, u.size_bytes
+         u.metadata, u.size_bytes, u.payload ? 'sealed'
   FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
     AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
 
@@ -293,7 +302,7 @@ export class EmailMessagesRepository {
    */
   async insertOne(
     tenantId: string,
-    email: ValidatedEmail,
+    email: StoredEmail,
     idempotency?: { key: string; hash: string },
   ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
     const id = randomUUID();
@@ -304,8 +313,8 @@ export class EmailMessagesRepository {
     const rows: Array<{ id: string; status: EmailStatus }> = await knownTenant(
       this.prepared(
         'mailgate_insert_idempotent',
-        `INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes)
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)
+        `INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes, sensitive)
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $5::jsonb ? 'sealed')
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id, status`,
         [
@@ -344,7 +353,7 @@ export class EmailMessagesRepository {
   }
 
   /** Inserts many messages of one tenant in one statement and one transaction. */
-  async insertMany(tenantId: string, emails: ValidatedEmail[]): Promise<string[]> {
+  async insertMany(tenantId: string, emails: StoredEmail[]): Promise<string[]> {
     if (emails.length === 0) {
       return [];
     }
@@ -435,16 +444,16 @@ export class EmailMessagesRepository {
     );
   }
 
-  /** Puts a failed message back in the queue with a fresh attempt budget. */
+  /** Puts a failed message back in the queue with a fresh attempt budget, if it still has content. */
   async requeueFailed(
     tenantId: string,
     id: string,
-  ): Promise<'requeued' | 'not_found' | 'not_failed'> {
+  ): Promise<'requeued' | 'not_found' | 'not_failed' | 'purged'> {
     const rows: Array<{ id: string }> = await this.sql(
       `WITH upd AS (
          UPDATE email_messages
          SET status = 'queued', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now()
-         WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
+         WHERE tenant_id = $1 AND id = $2 AND status = 'failed' AND content_purged_at IS NULL
          RETURNING id
        )
        SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM upd`,
@@ -453,7 +462,14 @@ export class EmailMessagesRepository {
     if (rows.length > 0) {
       return 'requeued';
     }
-    return (await this.statusOf(tenantId, id)) === null ? 'not_found' : 'not_failed';
+    const current: Array<{ status: EmailStatus; purged: boolean }> = await this.sql(
+      `SELECT status, content_purged_at IS NOT NULL AS purged FROM email_messages WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    if (current.length === 0) {
+      return 'not_found';
+    }
+    return current[0].status === 'failed' && current[0].purged ? 'purged' : 'not_failed';
   }
 
   /**
@@ -471,7 +487,7 @@ export class EmailMessagesRepository {
     const rows: Array<{
       id: string;
       tenant_id: string;
-      payload: EmailPayload;
+      payload: StoredPayload;
       attempts: number;
       config_version: number;
       step: number | null;

@@ -42,6 +42,6 @@ export class ProviderConfigReader {
         { code: 'SECRET_UNREADABLE' },
       );
     }
-    return { ...active, config: toResolved(row.type, blocks) };
+    return { ...active, config: toResolved(row.type, blocks, row.concurrency) };
   }
 }

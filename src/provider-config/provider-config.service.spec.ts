@@ -1,3 +1,4 @@
+import { ALLOW_ALL_EGRESS, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
 import { Writable } from 'node:stream';
 import { ApiCode } from '../common/api-code.enum';
 import { AppException } from '../common/app.exception';
@@ -46,6 +47,7 @@ class FakeRepository {
       enabled: decided.write.enabled,
       config: decided.write.config,
       fallbackOnFailure: decided.write.fallbackOnFailure,
+      concurrency: decided.write.concurrency,
       version: (current?.version ?? 0) + 1,
       lastVerifiedAt: decided.write.resetVerification ? null : (current?.lastVerifiedAt ?? null),
       lastVerifyError: decided.write.resetVerification ? null : (current?.lastVerifyError ?? null),
@@ -129,7 +131,21 @@ const smtpBody: ConfigEmailProviderDto = {
   },
 };
 
-function setup(failure?: Error) {
+function withHost(smtp_host: string): ConfigEmailProviderDto {
+  return {
+    type: 'custom',
+    enabled: true,
+    smtpConfig: {
+      smtp_host,
+      smtp_port: 465,
+      sender: 'm@example.test',
+      senderPass: 'pw',
+      secure: true,
+    },
+  };
+}
+
+function setup(failure?: Error, egress: EgressPolicy = ALLOW_ALL_EGRESS) {
   const repository = new FakeRepository();
   const mapper = new ProviderConfigMapper(
     new SecretCipher([{ id: 'k1', key: Buffer.alloc(32, 3) }]),
@@ -155,11 +171,40 @@ function setup(failure?: Error) {
   });
   const repo = repository as unknown as ProviderConfigRepository;
   const reader = new ProviderConfigReader(repo, mapper);
-  const service = new ProviderConfigService(repo, mapper, reader, factory, tenants, logger);
+  const service = new ProviderConfigService(repo, mapper, reader, factory, tenants, logger, {
+    egress,
+  });
   return { service, repository, transports, logs, tenants, reader };
 }
 
 describe('ProviderConfigService', () => {
+  it.each(['127.0.0.1', '10.0.0.1', '169.254.169.254', '::1', '::ffff:127.0.0.1'])(
+    'refuses literal SMTP host %s at save, verify and test-send when the egress policy denies it',
+    async (host) => {
+      const { service, repository, transports } = setup(undefined, PUBLIC_ONLY_EGRESS);
+      const body = withHost(host);
+      const named = (field: string) =>
+        expect.objectContaining({
+          data: { errors: [expect.objectContaining({ field })] },
+        }) as unknown;
+      await expect(service.configure(principal, body)).rejects.toEqual(
+        named('smtpConfig.smtp_host'),
+      );
+      await expect(service.verify(principal, body)).rejects.toEqual(named('smtpConfig.smtp_host'));
+      await expect(
+        service.sendTest(principal, { email: 'to@example.test', config: body }),
+      ).rejects.toEqual(named('config.smtpConfig.smtp_host'));
+      expect(repository.rows.size).toBe(0);
+      expect(transports).toHaveLength(0);
+    },
+  );
+
+  it('saves a literal private SMTP host when the policy allows its CIDR', async () => {
+    const { service } = setup(undefined, { allowAll: false, allowedCidrs: ['10.20.0.0/16'] });
+    const body = withHost('10.20.3.4');
+    await expect(service.configure(principal, body)).resolves.toMatchObject({ version: 1 });
+  });
+
   it('saves version 1, then bumps the version on each change and audits it', async () => {
     const { service, repository, tenants } = setup();
     const first = await service.configure(principal, smtpBody);
@@ -207,6 +252,50 @@ describe('ProviderConfigService', () => {
     await service.configure(principal, { ...smtpBody, fallbackOnFailure: true });
     const saved = await service.configure(principal, { ...smtpBody, enabled: false });
     expect(saved.fallbackOnFailure).toBe(true);
+  });
+
+  it('stores concurrency settings that differ from the defaults, keeps them when left out, and shows what applies', async () => {
+    const { service, repository } = setup();
+    const first = await service.configure(principal, smtpBody);
+    expect(first.concurrency).toEqual({ maxConnections: 3, maxMessagesPerConnection: 100 });
+    const tuned = await service.configure(principal, {
+      ...smtpBody,
+      concurrency: { maxConnections: 64, maxMessagesPerConnection: 100 },
+    });
+    expect(tuned).toMatchObject({
+      version: 2,
+      concurrency: { maxConnections: 64, maxMessagesPerConnection: 100 },
+    });
+    // Only the value that differs from the default is stored (and audited).
+    expect(repository.rows.get('tenant-a')!.concurrency).toEqual({ maxConnections: 64 });
+    expect(repository.audit[1].changes).toEqual({
+      'concurrency.maxConnections': { old: null, new: 64 },
+    });
+    // GenAuth's SDK leaves the extension out: the stored settings stay.
+    const kept = await service.configure(principal, { ...smtpBody, enabled: false });
+    expect(kept.concurrency.maxConnections).toBe(64);
+    // A read posted back unchanged is no change.
+    const again = await service.configure(principal, {
+      ...smtpBody,
+      enabled: false,
+      concurrency: kept.concurrency,
+    });
+    expect(again.version).toBe(kept.version);
+    await service.configure(principal, smtpBody);
+    await expect(service.getActive('tenant-a')).resolves.toMatchObject({
+      config: { type: 'custom', concurrency: { maxConnections: 64 } },
+    });
+    // `{}` restores the defaults; SendGrid has no messages-per-connection.
+    const reset = await service.configure(principal, { ...smtpBody, concurrency: {} });
+    expect(reset.concurrency).toEqual({ maxConnections: 3, maxMessagesPerConnection: 100 });
+    const sendGrid = await service.configure(principal, {
+      type: 'sendgrid',
+      enabled: true,
+      sendGridConfig: { sender: 'mailer@example.test', apikey: 'SG.key-0123456789' },
+      concurrency: { maxMessagesPerConnection: 5 },
+    });
+    expect(sendGrid.concurrency).toEqual({ maxConnections: 16, maxMessagesPerConnection: null });
+    expect(repository.rows.get('tenant-a')!.concurrency).toEqual({});
   });
 
   it('gives the dispatcher decrypted config, null config when disabled, and the version', async () => {

@@ -19,14 +19,11 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 export const DEFAULT_SMTP_MAX_CONNECTIONS = 3;
 export const DEFAULT_SMTP_MAX_MESSAGES = 100;
 
-/**
- * SendGrid requests in flight per tenant: its v3 mail/send has no documented concurrency cap
- * (a rate limit answered with 429), so a few keep latency-bound sends moving without bursts.
- */
-export const DEFAULT_SENDGRID_MAX_CONCURRENCY = 8;
-
-/** The capture:// mailer only renders MIME in process. */
-export const CAPTURE_MAX_CONCURRENCY = 64;
+/** SendGrid requests in flight per adapter when the tenant sets none (provider-concurrency.ts). */
+export const DEFAULT_SENDGRID_MAX_CONNECTIONS = 16;
 
 /** close() waits this long for sends already started (dispatcher SIGTERM, config change) before cutting them off. */
 export const DEFAULT_CLOSE_GRACE_MS = 15_000;
+
+/** The capture:// mailer only renders MIME in process. */
+export const CAPTURE_MAX_CONCURRENCY = 64;

@@ -9,7 +9,8 @@ import {
 import { freePort } from '../../config/embedded-postgres';
 import { DeliveryError } from '../delivery-error';
 import type { OutboundEmail } from '../mail-transport.interface';
-import { SmtpTransport, type SmtpTransportOptions } from './smtp.transport';
+import type { SmtpPlaintextAuth } from '../../config/env';
+import { mustRequireTls, SmtpTransport, type SmtpTransportOptions } from './smtp.transport';
 
 /** The value `fn` throws (undefined when it returns). */
 function thrownBy(fn: () => unknown): unknown {
@@ -67,6 +68,25 @@ async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
   }
   throw new Error('expected the promise to reject');
 }
+
+describe('mustRequireTls', () => {
+  const login = { user: 'u', pass: 'p' };
+  it.each<[string, boolean, boolean, SmtpPlaintextAuth | undefined, boolean]>([
+    ['smtp.example.com', false, true, undefined, true],
+    ['smtp.example.com', false, true, 'loopback', true],
+    ['127.0.0.1', false, true, 'loopback', false],
+    ['::1', false, true, 'loopback', false],
+    ['localhost', false, true, 'loopback', false],
+    ['127.0.0.1', false, true, 'never', true],
+    ['smtp.example.com', false, true, 'always', false],
+    ['smtp.example.com', true, true, 'never', false],
+    ['smtp.example.com', false, false, 'never', false],
+  ])('%s secure=%s login=%s policy=%s → %s', (host, secure, withLogin, plaintextAuth, expected) => {
+    expect(
+      mustRequireTls({ host, secure, auth: withLogin ? login : undefined, plaintextAuth }),
+    ).toBe(expected);
+  });
+});
 
 describe('SmtpTransport', () => {
   const transports: SmtpTransport[] = [];
@@ -240,6 +260,33 @@ describe('SmtpTransport', () => {
       const [received] = await smtp.waitForMessages(1);
       expect(received.secure).toBe(false);
       expect(received.user).toBe('mailer@example.test');
+    });
+
+    it('refuses to AUTH without TLS when the policy says never: STARTTLS_REQUIRED (config)', async () => {
+      const smtp = await server({ tls: 'none' });
+      const transport = transportFor(smtp, { plaintextAuth: 'never' });
+      for (const attempt of [() => transport.send(message()), () => transport.verify()]) {
+        const error = await rejection(attempt());
+        expect(error).toMatchObject({ errorClass: 'config', code: 'STARTTLS_REQUIRED' });
+        expect(error.message).toMatch(
+          /enable STARTTLS on the server, or use port 465 with secure: true/,
+        );
+      }
+      expect(smtp.messages).toHaveLength(0);
+    });
+
+    it('upgrades with STARTTLS before AUTH when the policy says never and the server offers it', async () => {
+      const smtp = await server({ tls: 'starttls' });
+      await transportFor(smtp, { plaintextAuth: 'never' }).send(message());
+      const [received] = await smtp.waitForMessages(1);
+      expect(received.secure).toBe(true);
+      expect(received.user).toBe('mailer@example.test');
+    });
+
+    it('needs no TLS without a login, whatever the policy', async () => {
+      const smtp = await server({ tls: 'none', auth: false });
+      await transportFor(smtp, { plaintextAuth: 'never' }).send(message());
+      await smtp.waitForMessages(1);
     });
 
     it('delivers to an open relay without AUTH', async () => {

@@ -1,6 +1,8 @@
 import { inspect } from 'node:util';
 import { createTransport, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { classifyIp, egressGetSocket, type EgressPolicy } from '../../common/egress';
+import type { SmtpPlaintextAuth } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
 import { mapSmtpError } from '../delivery-error.mapper';
 import type {
@@ -48,6 +50,39 @@ export interface SmtpTransportOptions extends SmtpTuning {
   defaultFrom?: EmailAddress;
   /** When set, a From with another address is refused before connecting (servers that only send as the login). */
   requiredFrom?: string;
+  /**
+   * The egress policy for a tenant-chosen host: the address connected to is checked after DNS.
+   * Unset for the operator's own relay (built-in mailer) and for fixed presets' public hosts.
+   */
+  egress?: EgressPolicy;
+  /** SMTP_ALLOW_PLAINTEXT_AUTH: where a login may be sent without TLS. Default `loopback`. */
+  plaintextAuth?: SmtpPlaintextAuth;
+}
+
+/** A relay on this machine: the login never leaves it, as Postfix and Dovecot exempt local clients. */
+function isLoopbackHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || classifyIp(host) === 'loopback';
+}
+
+/**
+ * Whether STARTTLS must succeed before AUTH: a login is sent, the connection is not implicit
+ * TLS, and the plaintext policy does not exempt this host. Without a login there is nothing to
+ * protect and STARTTLS stays opportunistic.
+ */
+export function mustRequireTls(
+  options: Pick<SmtpTransportOptions, 'host' | 'secure' | 'auth' | 'plaintextAuth'>,
+): boolean {
+  if (options.secure || options.auth === undefined) {
+    return false;
+  }
+  switch (options.plaintextAuth ?? 'loopback') {
+    case 'always':
+      return false;
+    case 'never':
+      return true;
+    case 'loopback':
+      return !isLoopbackHost(options.host);
+  }
 }
 
 /** The queue id of a 250 reply: Postfix `queued as X`, Exim `id=X`; kept to safe characters. */
@@ -65,7 +100,7 @@ function fail(message: string): never {
 /** Pooled SMTP delivery through nodemailer, TLS verified, every wait bounded. */
 export class SmtpTransport implements MailTransport {
   readonly name: string;
-  /** nodemailer's pool `maxConnections`: each connection sends one message at a time. */
+  /** Messages this adapter sends at once: the pool size (the dispatcher never hands it more). */
   readonly maxConcurrency: number;
   private readonly mailer: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly defaultFrom?: EmailAddress;
@@ -82,16 +117,18 @@ export class SmtpTransport implements MailTransport {
       fail('SMTP port must be an integer from 1 to 65535');
     }
     this.name = options.name;
-    this.maxConcurrency = options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS;
     this.defaultFrom = options.defaultFrom?.email.includes('@') ? options.defaultFrom : undefined;
     this.requiredFrom = options.requiredFrom?.toLowerCase();
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    this.maxConcurrency = options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS;
     const connection: SMTPPoolOptions = {
       pool: true,
       host: options.host,
       port: options.port,
       secure: options.secure,
       auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined,
+      // Never AUTH in clear: with a login on a plain connection, STARTTLS must succeed first.
+      requireTLS: mustRequireTls(options),
       // Certificate verification is never turned off; `ca` only narrows whom we trust.
       tls: { rejectUnauthorized: true, ...(options.tls?.ca ? { ca: options.tls.ca } : {}) },
       connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
@@ -107,6 +144,15 @@ export class SmtpTransport implements MailTransport {
       debug: false,
       disableFileAccess: true,
       disableUrlAccess: true,
+      // Connect through the egress policy: the same resolved address is checked and connected to.
+      ...(options.egress
+        ? {
+            getSocket: egressGetSocket(
+              options.egress,
+              options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+            ),
+          }
+        : {}),
     };
     this.mailer = createTransport({ ...connection, pool: true });
   }
@@ -174,9 +220,10 @@ export class SmtpTransport implements MailTransport {
 
   /**
    * Refuses new sends at once, lets the ones already started (queued in the pool included)
-   * finish for up to `closeGraceMs`, then closes the pool, cutting off whatever is left.
+   * finish for up to `graceMs` (default `closeGraceMs`), then closes the pool, cutting off whatever
+   * is left.
    */
-  async close(): Promise<void> {
+  async close(graceMs = this.closeGraceMs): Promise<void> {
     if (this.closed) {
       return;
     }
@@ -184,7 +231,7 @@ export class SmtpTransport implements MailTransport {
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), this.closeGraceMs);
+        timer = setTimeout(() => resolve('timeout'), graceMs);
       });
       const outcome = await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);
