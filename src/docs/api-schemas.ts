@@ -1,6 +1,7 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { ApiCode } from '../common/api-code.enum';
 import { MAX_RECIPIENTS } from '../emails/email-request.validator';
+import { EMAIL_EVENT_TYPES } from '../events/email-event-type.enum';
 import { EMAIL_STATUSES } from '../emails/email-status.enum';
 import { MAX_BATCH } from '../emails/emails.service';
 import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
@@ -306,6 +307,103 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       capturedMime: {
         type: 'string',
         description: 'Raw MIME kept by the capture:// built-in mailer (development only).',
+      },
+      recipients: {
+        type: 'array',
+        items: ref('EmailRecipient'),
+        description: "Each envelope recipient's state; the status derives from them (README).",
+      },
+    },
+  },
+  EmailRecipient: {
+    type: 'object',
+    required: ['email', 'state'],
+    properties: {
+      email: { type: 'string' },
+      state: {
+        type: 'string',
+        enum: [
+          'pending',
+          'deferred',
+          'sent',
+          'delivered',
+          'failed',
+          'dropped',
+          'bounced',
+          'complained',
+          'suppressed',
+        ],
+      },
+      at: { ...nullableIsoDate, description: 'When the state was reached.' },
+      bounceType: { type: 'string', enum: ['hard', 'soft'] },
+      code: { type: 'string', description: 'SMTP reply code or provider status.' },
+      reason: { type: 'string', description: "The receiving server's or provider's reason." },
+    },
+  },
+  EmailEvent: {
+    type: 'object',
+    required: ['id', 'type', 'recipient', 'occurredAt', 'source', 'data'],
+    properties: {
+      id: { type: 'string', description: 'Increasing; the cursor of the next page.' },
+      type: { type: 'string', enum: [...EMAIL_EVENT_TYPES] },
+      recipient: { type: 'string', nullable: true, description: 'null: the whole message.' },
+      occurredAt: isoDate,
+      source: {
+        type: 'string',
+        description: '`mailgate`, or the provider that reported it (`sendgrid`).',
+      },
+      data: { type: 'object', nullable: true },
+    },
+  },
+  EmailEventList: {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: ref('EmailEvent') },
+      nextCursor: {
+        type: 'string',
+        nullable: true,
+        description: 'Pass as `cursor` for the next page.',
+      },
+    },
+  },
+  Suppression: {
+    type: 'object',
+    required: ['email', 'reason', 'source', 'sourceMessageId', 'createdAt'],
+    properties: {
+      email: { type: 'string', description: 'Domain case-folded, in punycode.' },
+      reason: {
+        type: 'string',
+        enum: ['hard_bounce', 'complaint', 'dropped', 'unsubscribe', 'manual'],
+      },
+      source: { type: 'string', description: '`api`, `smtp` or `sendgrid`.' },
+      sourceMessageId: { type: 'string', format: 'uuid', nullable: true },
+      detail: { type: 'object', nullable: true },
+      createdAt: isoDate,
+    },
+  },
+  SuppressionList: {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: ref('Suppression') },
+      nextCursor: {
+        type: 'string',
+        nullable: true,
+        description: 'Pass as `cursor` for the next page.',
+      },
+    },
+  },
+  SuppressionRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['email'],
+    properties: {
+      email: { type: 'string', maxLength: 254 },
+      reason: {
+        type: 'string',
+        enum: ['hard_bounce', 'complaint', 'dropped', 'unsubscribe', 'manual'],
+        default: 'manual',
       },
     },
   },

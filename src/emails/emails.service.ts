@@ -4,6 +4,7 @@ import { AppException, ValidationException, type FieldError } from '../common/ap
 import { ApiCode } from '../common/api-code.enum';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
+import type { RecipientRecord } from '../events/email-event-type.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
@@ -15,6 +16,7 @@ import {
   type MessageRow,
 } from './email-messages.repository';
 import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
+import { recipientsOf } from './recipient-outcomes';
 
 export const MAX_BATCH = 500;
 export const MAX_WAIT_SECONDS = 30;
@@ -72,6 +74,33 @@ export interface EmailView {
     durationMs: number;
   }>;
   capturedMime?: string;
+  recipients?: RecipientView[];
+}
+
+export interface RecipientView {
+  email: string;
+  state: RecipientRecord['state'];
+  at: string | null;
+  bounceType?: 'hard' | 'soft';
+  code?: string;
+  reason?: string;
+}
+
+/** Every envelope recipient with its state; pending until the dispatcher recorded one. */
+function recipientViews(row: MessageRow): RecipientView[] {
+  return recipientsOf(row.payload).map((email) => {
+    const record = row.recipients?.[email];
+    return record === undefined
+      ? { email, state: 'pending', at: null }
+      : {
+          email,
+          state: record.state,
+          at: record.at,
+          ...(record.bounceType === undefined ? {} : { bounceType: record.bounceType }),
+          ...(record.code === undefined ? {} : { code: record.code }),
+          ...(record.reason === undefined ? {} : { reason: record.reason }),
+        };
+  });
 }
 
 function sha256(text: string): string {
@@ -109,6 +138,7 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     sentAt: iso(row.sent_at),
+    recipients: recipientViews(row),
   };
   if (attempts !== undefined) {
     view.attempts = attempts.map((a) => ({

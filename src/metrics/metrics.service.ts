@@ -9,6 +9,7 @@ import {
   type AcceptRoute,
   type AttemptOutcome,
 } from './metric-labels';
+import type { EmailEventType } from '../events/email-event-type.enum';
 import { ATTEMPT_DURATION_BUCKETS, QUEUE_STATS_TTL_MS } from './metrics.constants';
 import { QueueStatsRepository, type QueueStats } from './queue-stats.repository';
 
@@ -29,6 +30,8 @@ export class MetricsService implements OnModuleDestroy {
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly withdrawnTotal: Counter<'transport'>;
   private readonly queueStatsErrors: Counter;
+  private readonly eventsTotal: Counter<'type'>;
+  private readonly suppressedTotal: Counter;
   private readonly purgedTotal: Counter<'what'>;
   private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
   private commitWaiting: () => number = () => 0;
@@ -88,6 +91,17 @@ export class MetricsService implements OnModuleDestroy {
       name: 'mailgate_sends_withdrawn_total',
       help: 'Claimed messages given back to the queue (attempt not spent) because no connection of their transport was free before their start deadline.',
       labelNames: ['transport'],
+      registers,
+    });
+    this.eventsTotal = new Counter({
+      name: 'mailgate_email_events_total',
+      help: 'Events written to message timelines, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.suppressedTotal = new Counter({
+      name: 'mailgate_suppressed_recipients_total',
+      help: 'Recipients not attempted because their address is on the suppression list',
       registers,
     });
     this.purgedTotal = new Counter({
@@ -162,6 +176,21 @@ export class MetricsService implements OnModuleDestroy {
 
   accepted(route: AcceptRoute, count = 1): void {
     this.acceptedTotal.inc({ route }, count);
+    // Each accepted message gets its `accepted` event in the same INSERT.
+    this.eventsTotal.inc({ type: 'accepted' }, count);
+  }
+
+  /** Events just committed to timelines; `type` is one of EMAIL_EVENT_TYPES (a bounded set). */
+  eventsWritten(events: ReadonlyArray<{ type: EmailEventType }>): void {
+    for (const event of events) {
+      this.eventsTotal.inc({ type: event.type });
+    }
+  }
+
+  recipientsSuppressed(count: number): void {
+    if (count > 0) {
+      this.suppressedTotal.inc(count);
+    }
   }
 
   attemptSucceeded(transport: string, seconds: number): void {

@@ -186,7 +186,20 @@ export function mapSmtpError(error: unknown): DeliveryError {
     });
   }
   if (responseCode !== undefined) {
-    return fromReply(responseCode, detail);
+    const mapped = fromReply(responseCode, detail);
+    // 5xx to the message itself (after DATA): a bounce of every recipient, not a broken session.
+    if (
+      code === 'EMESSAGE' &&
+      stringProp(e, 'command') === 'DATA' &&
+      mapped.errorClass === 'rejected'
+    ) {
+      return new DeliveryError('rejected', mapped.message, {
+        status: responseCode,
+        code: mapped.code,
+        bounce: true,
+      });
+    }
+    return mapped;
   }
   if (code !== undefined && SMTP_TRANSIENT_CODES.has(code)) {
     return new DeliveryError('transient', `SMTP connection failed${detail}`, { code });

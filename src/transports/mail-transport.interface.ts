@@ -31,6 +31,12 @@ export interface OutboundEmail {
   attachments?: OutboundAttachment[];
   /** Extra headers, already validated against the allow-list (no CR/LF). */
   headers?: Record<string, string>;
+  /**
+   * The recipients this attempt goes to, when not all of them (some are suppressed or already
+   * sent on an earlier attempt). SMTP keeps the headers and narrows the envelope; SendGrid, whose
+   * personalizations are both, leaves the others out.
+   */
+  envelopeTo?: string[];
 }
 
 export interface SendResult {
@@ -38,6 +44,8 @@ export interface SendResult {
   providerMessageId: string | null;
   accepted: string[];
   rejected: string[];
+  /** SMTP: the reply to each refused RCPT TO (4xx or 5xx) when others were accepted or all were refused. */
+  refused?: Array<{ recipient: string; status: number; reply: string }>;
   /** The rendered MIME, only from the capture transport (`capture://`), which sends nothing. */
   capturedMime?: string;
 }

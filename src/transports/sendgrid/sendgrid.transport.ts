@@ -32,7 +32,7 @@ export interface SendGridTransportOptions {
 }
 
 /** custom_args key carrying the outbox id, echoed in SendGrid's event webhook. */
-export const SENDGRID_MESSAGE_ID_ARG = 'mailgate_message_id';
+export const SENDGRID_MESSAGE_ID_ARG = 'mailgate_id';
 
 /** Headers SendGrid sets itself and answers 400 for: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors */
 const RESERVED_HEADERS = new Set([
@@ -203,16 +203,28 @@ export class SendGridTransport implements MailTransport {
     const from = message.from ?? this.defaultFrom;
     // SendGrid answers 400 when one address appears twice across to, cc and bcc.
     const seen = new Set<string>();
+    // Recipients left out of this attempt (suppressed, or sent before) count as seen.
+    const only =
+      message.envelopeTo === undefined
+        ? undefined
+        : new Set(message.envelopeTo.map((email) => email.toLowerCase()));
     const unique = (list: EmailAddress[] = []): { email: string; name?: string }[] =>
       list
         .filter((entry) => {
           const key = entry.email.toLowerCase();
+          if (only !== undefined && !only.has(key)) {
+            return false;
+          }
           return seen.has(key) ? false : (seen.add(key), true);
         })
         .map(sgAddress);
-    const to = unique(message.to);
-    const cc = unique(message.cc);
-    const bcc = unique(message.bcc);
+    let to = unique(message.to);
+    let cc = unique(message.cc);
+    let bcc = unique(message.bcc);
+    // A personalization needs a `to`: when this attempt leaves every To out, a Cc or Bcc takes its place.
+    if (to.length === 0) {
+      [to, cc, bcc] = cc.length > 0 ? [cc, [], bcc] : [bcc, [], []];
+    }
 
     const content: { type: string; value: string }[] = [];
     // text/plain must come before text/html.

@@ -166,6 +166,7 @@ describe('SmtpTransport', () => {
         providerMessageId: received.queueId,
         accepted: ['zhang@example.net', 'cc@example.net', 'hidden@example.org'],
         rejected: [],
+        refused: [],
       });
     });
 
@@ -334,11 +335,67 @@ describe('SmtpTransport', () => {
       expect(error).toMatchObject({ errorClass: 'transient', status: 442 });
     });
 
-    it('550 on every RCPT → rejected', async () => {
+    it('550 on every RCPT → nothing sent, each refusal with its reply', async () => {
       const smtp = await server();
       smtp.reply('RCPT', { code: 550, message: '5.1.1 Mailbox unavailable', times: 3 });
+      const result = await transportFor(smtp).send(message());
+      expect(result.accepted).toEqual([]);
+      expect(result.refused).toEqual(
+        result.rejected.map((recipient) => ({
+          recipient,
+          status: 550,
+          reply: '550 5.1.1 Mailbox unavailable',
+        })),
+      );
+      expect(result.rejected.length).toBeGreaterThan(0);
+      expect(smtp.messages).toHaveLength(0);
+    });
+
+    it('550 on one RCPT → the others are sent, the refused one has its reply', async () => {
+      const smtp = await server();
+      smtp.reply('RCPT', {
+        code: 550,
+        message: '5.1.1 No such user',
+        recipient: 'ghost@example.test',
+      });
+      const result = await transportFor(smtp).send({
+        ...message(),
+        to: [{ email: 'ghost@example.test' }, { email: 'real@example.test' }],
+        cc: undefined,
+        bcc: undefined,
+      });
+      expect(result).toMatchObject({
+        accepted: ['real@example.test'],
+        rejected: ['ghost@example.test'],
+        refused: [
+          { recipient: 'ghost@example.test', status: 550, reply: '550 5.1.1 No such user' },
+        ],
+      });
+      const [received] = await smtp.waitForMessages(1);
+      expect(received.rcptTo).toEqual(['real@example.test']);
+    });
+
+    it('envelopeTo narrows RCPT TO and keeps the headers', async () => {
+      const smtp = await server();
+      await transportFor(smtp).send({
+        ...message(),
+        to: [{ email: 'one@example.test' }, { email: 'two@example.test' }],
+        cc: undefined,
+        bcc: undefined,
+        envelopeTo: ['two@example.test'],
+      });
+      const [received] = await smtp.waitForMessages(1);
+      expect(received.rcptTo).toEqual(['two@example.test']);
+      expect(received.parsed.headers.get('to')).toMatchObject({
+        value: [{ address: 'one@example.test' }, { address: 'two@example.test' }],
+      });
+    });
+
+    it('554 after DATA → rejected, a bounce of every recipient', async () => {
+      const smtp = await server();
+      smtp.reply('DATA', { code: 554, message: '5.7.1 Content refused' });
       const error = await rejection(transportFor(smtp).send(message()));
-      expect(error).toMatchObject({ errorClass: 'rejected', status: 550, code: 'SMTP_550' });
+      expect(error).toMatchObject({ errorClass: 'rejected', status: 554, bounce: true });
     });
 
     it('554 on DATA → rejected', async () => {

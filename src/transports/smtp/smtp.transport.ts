@@ -93,6 +93,29 @@ function queueIdOf(response: string | undefined): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
+/**
+ * nodemailer's `rejectedErrors`: one error per refused RCPT TO with the server's reply
+ * (https://nodemailer.com/smtp/#4-message-info), on the result or on an all-refused EENVELOPE.
+ */
+function refusalsOf(source: unknown): Array<{ recipient: string; status: number; reply: string }> {
+  const errors = (source as { rejectedErrors?: unknown } | null)?.rejectedErrors;
+  if (!Array.isArray(errors)) {
+    return [];
+  }
+  return errors.flatMap((entry: unknown) => {
+    const e = entry as { recipient?: unknown; responseCode?: unknown; response?: unknown };
+    return typeof e.recipient === 'string' && typeof e.responseCode === 'number'
+      ? [
+          {
+            recipient: e.recipient,
+            status: e.responseCode,
+            reply: typeof e.response === 'string' ? e.response : '',
+          },
+        ]
+      : [];
+  });
+}
+
 function fail(message: string): never {
   throw new DeliveryError('config', message, { code: 'SMTP_CONFIG' });
 }
@@ -190,6 +213,20 @@ export class SmtpTransport implements MailTransport {
     try {
       info = await sending;
     } catch (error) {
+      const refused = refusalsOf(error);
+      // Every RCPT TO refused, some for good: nothing was sent, but each recipient has its own
+      // answer (5xx bounce, 4xx retry). Only 4xx replies: a throttled or busy server, retried whole.
+      if (
+        (error as { command?: unknown }).command === 'RCPT TO' &&
+        refused.some((r) => r.status >= 500)
+      ) {
+        return {
+          providerMessageId: null,
+          accepted: [],
+          rejected: refused.map((r) => r.recipient),
+          refused,
+        };
+      }
       throw mapSmtpError(error);
     } finally {
       this.inFlight.delete(sending);
@@ -198,6 +235,7 @@ export class SmtpTransport implements MailTransport {
       providerMessageId: info.serverMessageId ?? queueIdOf(info.response) ?? info.messageId,
       accepted: info.accepted.map(String),
       rejected: info.rejected.map(String),
+      refused: refusalsOf(info),
     };
   }
 
