@@ -146,14 +146,14 @@ describe('fair scheduling across tenants', () => {
 
     it('pool: 200 messages to a slow server with a short lease are each delivered exactly once', async () => {
       slow = await startSlowSmtpSink(250);
-      // 16 slots for the tenant, 3 pooled connections, a 1 s lease: before, 16 claimed sends
-      // queued inside the pool past their backstop (0.8 s) and were sent again.
+      // 16 slots for the tenant, 3 pooled connections, a 2 s lease: before, 16 claimed sends
+      // queued inside the pool (up to 16/3 x 250 ms) close to their backstop (0.8 x lease).
       t = await startTestApp({
         db,
         env: {
           DISPATCH_CONCURRENCY: '16',
           DISPATCH_TENANT_CONCURRENCY: '16',
-          DISPATCH_LEASE_MS: '1000',
+          DISPATCH_LEASE_MS: '2000',
           DISPATCH_RETRY_BASE_MS: '100',
         },
       });
