@@ -21,6 +21,7 @@ import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
 import { RetentionModule } from './retention/retention.module';
+import { StatsModule } from './stats/stats.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
@@ -43,6 +44,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   EventsModule,
   SuppressionsModule,
   RetentionModule,
+  StatsModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,

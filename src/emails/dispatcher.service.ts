@@ -67,6 +67,7 @@ export function toOutbound(
       plan === undefined || plan.attempt.length === plan.all.length ? undefined : plan.attempt,
     messageId: message.id,
     from: p.from,
+    fromName: p.fromName,
     to: p.to,
     cc: p.cc,
     bcc: p.bcc,

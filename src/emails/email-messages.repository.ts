@@ -420,7 +420,7 @@ export class EmailMessagesRepository {
   private async insertRowAgain(row: NewRow): Promise<void> {
     const inserted = await this.prepared(
       'mailgate_insert_row_again',
-      `WITH ins AS (${INSERT_MESSAGES} ON CONFLICT (id) DO NOTHING RETURNING id, tenant_id, created_at),
+      `WITH ins AS (${INSERT_MESSAGES} ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id, tenant_id, created_at),
        ev AS (${ACCEPTED_EVENTS})
        SELECT id FROM ins`,
       insertRowsParams([row]),
@@ -626,8 +626,8 @@ export class EmailMessagesRepository {
          RETURNING e.id, e.tenant_id, e.attempts, s.transport, s.provider_message_id, s.started_at,
                    s.duration_ms, s.events, s.suppress, s.outcome
        ), ${OUTCOME_WRITES}
-       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
-       SELECT id, attempts, transport, outcome, provider_message_id, started_at, duration_ms FROM m`,
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
+       SELECT tenant_id, id, attempts, transport, outcome, provider_message_id, started_at, duration_ms FROM m`,
       [
         rows.map((r) => r.id),
         rows.map((r) => r.attempt.transport),
@@ -718,9 +718,9 @@ export class EmailMessagesRepository {
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
          RETURNING e.id, e.tenant_id, e.attempts, $15::jsonb AS events, $16::jsonb AS suppress
        ), ${OUTCOME_WRITES}
-       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
-                                   error_status, error_message, started_at, duration_ms)
-       SELECT id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
+                                   error_code, error_status, error_message, started_at, duration_ms)
+       SELECT tenant_id, id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
               $6, $7, $8, $9, $11, $12 FROM m`,
       [
         id,
@@ -751,9 +751,9 @@ export class EmailMessagesRepository {
     error: StoredError,
   ): Promise<void> {
     await this.sql(
-      `INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
-                                   error_status, error_message, started_at, duration_ms)
-       VALUES ($1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
+                                   error_code, error_status, error_message, started_at, duration_ms)
+       SELECT tenant_id, $1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9 FROM email_messages WHERE id = $1`,
       [
         id,
         attemptNo,

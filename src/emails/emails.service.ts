@@ -8,8 +8,10 @@ import type { RecipientRecord } from '../events/email-event-type.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
+import { EmailTemplatesService } from '../templates/email-templates.service';
 import { ContentSealer, isSealed } from './content-sealer';
 import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
+import { validateWithTemplate } from './template-send';
 import {
   EmailMessagesRepository,
   type AttemptRow,
@@ -188,6 +190,7 @@ export class EmailsService {
     @Inject(APP_ENV) private readonly env: AppEnv,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly templates: EmailTemplatesService,
   ) {}
 
   /** The root key may name a tenant that has no row yet; keys of a tenant imply its row. */
@@ -206,8 +209,21 @@ export class EmailsService {
       : null;
   }
 
-  private validate(body: unknown, prefix = ''): { value?: ValidatedEmail; errors: FieldError[] } {
-    const result = validateEmailRequest(body, prefix);
+  /** The request as validated, with `template` (if any) rendered in: src/emails/template-send.ts. */
+  private validateRequest(
+    tenantId: string,
+    body: unknown,
+    prefix = '',
+  ): Promise<{ value?: ValidatedEmail; errors: FieldError[] }> {
+    return validateWithTemplate(this.templates, tenantId, body, prefix, validateEmailRequest);
+  }
+
+  private async validate(
+    tenantId: string,
+    body: unknown,
+    prefix = '',
+  ): Promise<{ value?: ValidatedEmail; errors: FieldError[] }> {
+    const result = await this.validateRequest(tenantId, body, prefix);
     const tooLarge = result.value === undefined ? null : this.oversize(result.value);
     if (tooLarge !== null) {
       return { errors: [{ field: prefix === '' ? 'body' : prefix, messages: [tooLarge] }] };
@@ -225,7 +241,7 @@ export class EmailsService {
         { field: 'Idempotency-Key', messages: ['must be 1-255 printable ASCII characters'] },
       ]);
     }
-    const result = validateEmailRequest(body);
+    const result = await this.validateRequest(principal.tenantId, body);
     if (result.value === undefined) {
       throw new ValidationException(result.errors);
     }
@@ -287,14 +303,14 @@ export class EmailsService {
     }
     const results: BatchItemResult[] = [];
     const valid: Array<{ index: number; value: ValidatedEmail }> = [];
-    messages.forEach((item: unknown, index) => {
-      const result = this.validate(item, `messages.${index}`);
+    for (const [index, item] of (messages as unknown[]).entries()) {
+      const result = await this.validate(principal.tenantId, item, `messages.${index}`);
       if (result.value === undefined) {
         results.push({ index, errors: result.errors });
       } else {
         valid.push({ index, value: result.value });
       }
-    });
+    }
     if (valid.length === 0) {
       throw new ValidationException(results.flatMap((r) => ('errors' in r ? r.errors : [])));
     }

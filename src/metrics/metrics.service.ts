@@ -33,6 +33,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly eventsTotal: Counter<'type'>;
   private readonly suppressedTotal: Counter;
   private readonly purgedTotal: Counter<'what'>;
+  private readonly purgeBatchDuration: Histogram;
   private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
   private commitWaiting: () => number = () => 0;
 
@@ -110,6 +111,12 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['what'],
       registers,
     });
+    this.purgeBatchDuration = new Histogram({
+      name: 'mailgate_purge_batch_duration_seconds',
+      help: 'Duration of one purge batch (one transaction: the longest its row locks are held).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
     this.queueStatsErrors = new Counter({
       name: 'mailgate_queue_stats_errors_total',
       help: 'Scrapes whose queue gauges could not be read from the database.',
@@ -163,6 +170,10 @@ export class MetricsService implements OnModuleDestroy {
     if (count > 0) {
       this.purgedTotal.inc({ what }, count);
     }
+  }
+
+  purgeBatch(seconds: number): void {
+    this.purgeBatchDuration.observe(seconds);
   }
 
   /** The accept path's group commit reports its waiting rows through this. */

@@ -1,5 +1,5 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { EMAIL_TEMPLATE_TYPES } from './email-template-type.enum';
+import { EMAIL_TEMPLATE_TYPES, TEMPLATE_LOCALES } from './email-template-type.enum';
 
 /** OpenAPI schemas of the template answers and of `template` in a send request. */
 export const TEMPLATE_API_SCHEMAS: Record<string, SchemaObject> = {
@@ -47,6 +47,25 @@ export const TEMPLATE_API_SCHEMAS: Record<string, SchemaObject> = {
       content: { type: 'string', description: 'Rendered HTML' },
       subject: { type: 'string' },
       sender: { type: 'string' },
+    },
+  },
+  EmailTemplateRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type'],
+    description:
+      'Send by template instead of subject/text/html: rendered at accept time with the tenant template (when customizeEnabled) or the default.',
+    properties: {
+      type: { type: 'string', enum: [...EMAIL_TEMPLATE_TYPES] },
+      data: {
+        type: 'object',
+        description: "The type's variables (README); strings, numbers or booleans",
+        additionalProperties: {
+          oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+        },
+        example: { code: '493817' },
+      },
+      locale: { type: 'string', enum: [...TEMPLATE_LOCALES], default: 'zh-CN' },
     },
   },
 };

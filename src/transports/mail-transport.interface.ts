@@ -21,6 +21,8 @@ export interface OutboundEmail {
   messageId: string;
   /** Defaults to the transport's configured sender. */
   from?: EmailAddress;
+  /** Display name for that default sender (a template's `sender`); ignored when `from` is given. */
+  fromName?: string;
   to: EmailAddress[];
   cc?: EmailAddress[];
   bcc?: EmailAddress[];
@@ -67,4 +69,18 @@ export interface MailTransport {
    * adapter's own grace), then cuts them off.
    */
   close(graceMs?: number): Promise<void>;
+}
+
+/** The From of `message`: its own, else the transport's sender under the message's display name. */
+export function fromOf(
+  message: Pick<OutboundEmail, 'from' | 'fromName'>,
+  defaultFrom: EmailAddress | undefined,
+): EmailAddress | undefined {
+  if (message.from !== undefined) {
+    return message.from;
+  }
+  if (defaultFrom === undefined || message.fromName === undefined || message.fromName === '') {
+    return defaultFrom;
+  }
+  return { ...defaultFrom, name: message.fromName };
 }

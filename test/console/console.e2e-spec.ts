@@ -130,7 +130,8 @@ describe('admin console in a real browser (issue 9)', () => {
   }
 
   async function signIn(token: string, tenant = ''): Promise<void> {
-    await page.goto(consoleUrl());
+    // The landing page is the overview (its own spec); these tests start on the provider page.
+    await page.goto(`${consoleUrl()}#/provider`);
     await page.getByLabel('API key', { exact: true }).fill(token);
     await page.getByLabel('Tenant (root key only)', { exact: true }).fill(tenant);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -8,12 +8,13 @@ import { MailService, type MailDataRequired } from '@sendgrid/mail';
 import { encodeWords, detectMimeType } from 'nodemailer/lib/mime-funcs';
 import { DeliveryError } from '../delivery-error';
 import { mapSendGridError } from '../delivery-error.mapper';
-import type {
-  EmailAddress,
-  MailTransport,
-  OutboundAttachment,
-  OutboundEmail,
-  SendResult,
+import {
+  fromOf,
+  type EmailAddress,
+  type MailTransport,
+  type OutboundAttachment,
+  type OutboundEmail,
+  type SendResult,
 } from '../mail-transport.interface';
 import { messageIdHeader } from '../outbound-message';
 import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_SENDGRID_MAX_CONNECTIONS } from '../transports.constants';
@@ -200,7 +201,7 @@ export class SendGridTransport implements MailTransport {
 
   /** The v3 mail/send body: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send */
   private toMailData(message: OutboundEmail): { data: MailDataRequired; recipients: string[] } {
-    const from = message.from ?? this.defaultFrom;
+    const from = fromOf(message, this.defaultFrom)!;
     // SendGrid answers 400 when one address appears twice across to, cc and bcc.
     const seen = new Set<string>();
     // Recipients left out of this attempt (suppressed, or sent before) count as seen.

@@ -5,11 +5,12 @@ import { classifyIp, egressGetSocket, type EgressPolicy } from '../../common/egr
 import type { SmtpPlaintextAuth } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
 import { mapSmtpError } from '../delivery-error.mapper';
-import type {
-  EmailAddress,
-  MailTransport,
-  OutboundEmail,
-  SendResult,
+import {
+  fromOf,
+  type EmailAddress,
+  type MailTransport,
+  type OutboundEmail,
+  type SendResult,
 } from '../mail-transport.interface';
 import { toMailOptions } from '../outbound-message';
 import {
@@ -190,7 +191,7 @@ export class SmtpTransport implements MailTransport {
         },
       );
     }
-    const from = message.from ?? this.defaultFrom;
+    const from = fromOf(message, this.defaultFrom);
     if (from === undefined) {
       throw new DeliveryError(
         'config',
