@@ -256,6 +256,79 @@ async function accept(server: BenchDatabaseServer): Promise<{
   }
 }
 
+const FAIRNESS_BACKLOG = QUICK ? 2_000 : 10_000;
+const FAIRNESS_WINDOW_S = QUICK ? 5 : 10;
+const FAIRNESS_QUIET_MESSAGES = 20;
+
+/**
+ * Fairness: tenant A has a backlog against a provider answering in 250 ms; tenant B (a fast
+ * provider) sends 20 messages one at a time. B's latency from accept to delivery, and A's
+ * throughput with B compared with A alone over the same window.
+ */
+async function fairness(
+  server: BenchDatabaseServer,
+): Promise<{ p50: number; p99: number; aRatio: number }> {
+  const [slow, fast] = await Promise.all([startSink({ delayMs: 250 }), startSink()]);
+  const gw = await startGateway(await server.createDatabase(), {});
+  try {
+    const tokenA = await setupTenant(gw.url, slow.port, { tenant: 'bench-busy' });
+    const tokenB = await setupTenant(gw.url, fast.port, { tenant: 'bench-quiet' });
+    for (let offset = 0; offset < FAIRNESS_BACKLOG; offset += BATCH) {
+      const messages = Array.from({ length: Math.min(BATCH, FAIRNESS_BACKLOG - offset) }, (_, i) =>
+        message(offset + i),
+      );
+      await json(
+        `${gw.url}/v1/emails/batch`,
+        'POST',
+        { messages },
+        {
+          authorization: `Bearer ${tokenA}`,
+        },
+      );
+    }
+    await poll(async () => slow.count >= 10, 60_000, 'A sending', 10);
+    let from = slow.count;
+    let started = Date.now();
+    await new Promise((r) => setTimeout(r, FAIRNESS_WINDOW_S * 1000));
+    const alone = (slow.count - from) / ((Date.now() - started) / 1000);
+
+    from = slow.count;
+    started = Date.now();
+    const latencies: number[] = [];
+    for (let i = 0; i < FAIRNESS_QUIET_MESSAGES; i++) {
+      const sent = Date.now();
+      const before = fast.count;
+      const status = await post(`${gw.url}/v1/emails`, JSON.stringify(message(i)), {
+        authorization: `Bearer ${tokenB}`,
+      });
+      if (status !== 202) {
+        throw new Error(`POST /v1/emails answered ${status}`);
+      }
+      await poll(async () => fast.count > before, 60_000, `quiet message ${i}`, 2);
+      latencies.push(Date.now() - sent);
+      // Spread B's messages over the window, so A's rate is measured beside them.
+      await new Promise((r) =>
+        setTimeout(
+          r,
+          Math.max(0, (FAIRNESS_WINDOW_S * 1000) / FAIRNESS_QUIET_MESSAGES - (Date.now() - sent)),
+        ),
+      );
+    }
+    const beside = (slow.count - from) / ((Date.now() - started) / 1000);
+    latencies.sort((a, b) => a - b);
+    const at = (p: number): number =>
+      latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
+    log(
+      `fairness: quiet tenant p50 ${at(50)} ms, p99 ${at(99)} ms; busy tenant ${alone.toFixed(1)} msg/s alone, ${beside.toFixed(1)} msg/s beside it`,
+    );
+    peakRssMb = Math.max(peakRssMb, gw.peakRssMb());
+    return { p50: at(50), p99: at(99), aRatio: beside / alone };
+  } finally {
+    await gw.stop();
+    await Promise.all([slow.close(), fast.close()]);
+  }
+}
+
 async function main(): Promise<void> {
   const scenario = process.argv[2] ?? 'all';
   const server = await databaseServer();
@@ -284,6 +357,12 @@ async function main(): Promise<void> {
           `| ${route} | ${c} | ${g.rps.toFixed(0)} | ${g.p50} | ${g.p99} | ${b.rps.toFixed(0)} | ${b.p50} | ${b.p99} |`,
         );
       }
+    }
+    if (scenario === 'all' || scenario === 'fairness') {
+      const f = await fairness(server);
+      figures.fairness_quiet_p50_ms = String(f.p50);
+      figures.fairness_quiet_p99_ms = String(f.p99);
+      figures.fairness_busy_ratio = f.aRatio.toFixed(2);
     }
     if (scenario === 'all' || scenario === 'latency') {
       const l = await latency(server);
@@ -368,6 +447,7 @@ async function main(): Promise<void> {
     'template_accept_ratio',
     'stats_1h_p50_ms',
     'stats_24h_p50_ms',
+    'fairness_quiet_p99_ms',
   ];
   const extra = Object.keys(figures).filter((k) => !order.includes(k));
   for (const key of extra) {

@@ -28,6 +28,7 @@ describe('loadEnv', () => {
     });
     expect(env.dispatch).toEqual({
       concurrency: 16,
+      tenantConcurrency: 4,
       maxAttempts: 8,
       retryBaseMs: 30_000,
       leaseMs: 60_000,

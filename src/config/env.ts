@@ -32,6 +32,8 @@ export interface AppEnv {
   };
   dispatch: {
     concurrency: number;
+    /** In-flight sends one tenant may hold per replica (fair scheduling). */
+    tenantConcurrency: number;
     maxAttempts: number;
     retryBaseMs: number;
     leaseMs: number;
@@ -100,6 +102,7 @@ export const ENV_VARIABLES = [
   'BUILTIN_MAIL_FROM',
   'SENDGRID_API_URL',
   'DISPATCH_CONCURRENCY',
+  'DISPATCH_TENANT_CONCURRENCY',
   'DISPATCH_MAX_ATTEMPTS',
   'DISPATCH_RETRY_BASE_MS',
   'DISPATCH_LEASE_MS',
@@ -321,6 +324,13 @@ export function loadEnv(env: Env = process.env): AppEnv {
     rateLimitRps: r.int('MAILGATE_RATE_LIMIT_RPS', 1_000, 0, 1_000_000),
     authFailureRps: r.int('MAILGATE_AUTH_FAILURE_RPS', 10, 0, 1_000_000),
   };
+  // A quarter of the replica's slots per tenant, so one backlog never takes a replica.
+  const tenantConcurrency = r.int(
+    'DISPATCH_TENANT_CONCURRENCY',
+    Math.max(1, Math.floor(parsed.concurrency / 4)),
+    1,
+    1024,
+  );
   // Unset bursts: two seconds' worth of the key rate; at least 100 failed authentications.
   const rateLimitBurst = r.int(
     'MAILGATE_RATE_LIMIT_BURST',
@@ -399,6 +409,7 @@ export function loadEnv(env: Env = process.env): AppEnv {
     },
     dispatch: {
       concurrency: parsed.concurrency,
+      tenantConcurrency: Math.min(tenantConcurrency, parsed.concurrency),
       maxAttempts: parsed.maxAttempts,
       retryBaseMs: parsed.retryBaseMs,
       leaseMs: parsed.leaseMs,

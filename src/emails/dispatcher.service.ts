@@ -28,6 +28,8 @@ import {
 import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
+import { TenantSlots } from './scheduling/tenant-slots';
+import { TransportSlots } from './scheduling/transport-slots';
 import {
   failureOutcome,
   hasDeferred,
@@ -135,6 +137,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private wakePending = false;
   private listener?: Client;
   private reconnectTimer?: NodeJS.Timeout;
+  /** Fair share per tenant (DISPATCH_TENANT_CONCURRENCY, transport size, round robin). */
+  private readonly tenants: TenantSlots;
+  /** No adapter is handed more sends than it can start (see MailTransport.maxConcurrency). */
+  private readonly transportSlots = new TransportSlots();
 
   constructor(
     private readonly repo: EmailMessagesRepository,
@@ -146,6 +152,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly sealer: ContentSealer,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
+    this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
   }
 
   onApplicationBootstrap(): void {
@@ -156,7 +163,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.lifecycle.onDrain(() => this.stop());
     this.listen();
     this.loop = this.run();
-    this.log.info({ concurrency: this.env.dispatch.concurrency }, 'dispatcher started');
+    this.log.info(
+      {
+        concurrency: this.env.dispatch.concurrency,
+        tenantConcurrency: this.env.dispatch.tenantConcurrency,
+      },
+      'dispatcher started',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -253,35 +266,41 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async run(): Promise<void> {
     const { concurrency, leaseMs } = this.env.dispatch;
-    // Claim in batches: one claim per finished send would double the queries per message.
-    const minClaim = Math.max(1, Math.floor(concurrency / 4));
     while (this.running) {
       const free = concurrency - this.inflight.size;
-      if (this.inflight.size > 0 && free < minClaim) {
-        await this.sleep(IDLE_POLL_MS);
-        continue;
-      }
+      let claimed = 0;
       if (free > 0 && !this.lifecycle.draining) {
-        let claimed: number;
         try {
-          const messages = await this.repo.claim(free, leaseMs, this.workerId);
-          claimed = messages.length;
+          const { messages, lastServed } = await this.repo.claim(
+            free,
+            leaseMs,
+            this.workerId,
+            this.tenants.limits(),
+          );
+          this.tenants.claimed(
+            messages.map((m) => m.tenantId),
+            lastServed,
+          );
+          const claimedAt = Date.now();
           for (const message of messages) {
-            this.track(this.process(message));
+            this.track(message.tenantId, this.process(message, claimedAt));
           }
+          claimed = messages.length;
         } catch (error) {
           this.log.error({ err: error }, 'claim failed; retrying');
           await this.sleep(1_000);
-          continue;
-        }
-        if (claimed === free) {
           continue;
         }
       }
       if (!this.running) {
         break;
       }
-      await this.sleep(await this.idleMs());
+      if (claimed > 0 && claimed < free) {
+        // Tenants past this claim's walk may have due work; a claim that finds nothing sleeps.
+        continue;
+      }
+      // Busy: a finished send (or NOTIFY) wakes the loop; idle: sleep until the next row is due.
+      await this.sleep(this.inflight.size > 0 ? IDLE_POLL_MS : await this.idleMs());
     }
   }
 
@@ -297,37 +316,57 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private track(work: Promise<void>): void {
+  private track(tenantId: string, work: Promise<void>): void {
     const tracked = work
       .catch((error: unknown) =>
         this.log.error({ err: error }, 'dispatch bookkeeping failed; the lease will expire'),
       )
       .finally(() => {
         this.inflight.delete(tracked);
+        this.tenants.finished(tenantId);
         this.wake();
       });
     this.inflight.add(tracked);
   }
 
-  private async send(transport: MailTransport, message: PlannedMessage): Promise<SendResult> {
+  /**
+   * Hands the message to the adapter once it has a free slot. Resolves null when no slot came
+   * before `startBy`: nothing reached the server, and the caller gives the message back.
+   */
+  private async send(
+    transport: MailTransport,
+    message: PlannedMessage,
+    startBy: number,
+    settleBy: number,
+  ): Promise<SendResult | null> {
+    // A sensitive message's content exists in clear only here, for the send.
+    const payload = this.sealer.open(message.tenantId, message.payload);
+    if (!(await this.transportSlots.acquire(transport, startBy))) {
+      return null;
+    }
+    const sending = transport.send(toOutbound({ ...message, payload }));
+    // The slot is held until the adapter is really done, even if the backstop gave up first.
+    const release = (): void => this.transportSlots.release(transport);
+    sending.then(release, release);
     let timer: NodeJS.Timeout | undefined;
     // Transports bound their own timeouts; this is the backstop that keeps the lease meaningful.
     const backstop = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new DeliveryError('transient', 'Send timed out', { code: 'ETIMEDOUT' })),
-        Math.max(1_000, this.env.dispatch.leaseMs * 0.8),
+        Math.max(500, settleBy - Date.now()),
       );
     });
     try {
-      // A sensitive message's content exists in clear only here, for the send.
-      const payload = this.sealer.open(message.tenantId, message.payload);
-      return await Promise.race([transport.send(toOutbound({ ...message, payload })), backstop]);
+      return await Promise.race([sending, backstop]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async process(claimed: ClaimedMessage): Promise<void> {
+  private async process(claimed: ClaimedMessage, claimedAt: number): Promise<void> {
+    const { leaseMs } = this.env.dispatch;
+    // A send must start in the first half of the lease and settle before its end.
+    const deadlines = { startBy: claimedAt + leaseMs / 2, settleBy: claimedAt + leaseMs * 0.9 };
     // Suppressed recipients are not attempted; recipients final on an earlier attempt neither.
     const all = recipientsOf(claimed.payload);
     const stored = await this.repo.recipientPlan(
@@ -360,11 +399,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
       return;
     }
-    await this.attempt(message, route);
+    this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
+    await this.attempt(message, route, deadlines);
   }
 
   /** One attempt through `route`: sent, or handed to the failure policy. */
-  private async attempt(message: PlannedMessage, route: Route): Promise<void> {
+  private async attempt(
+    message: PlannedMessage,
+    route: Route,
+    deadlines: { startBy: number; settleBy: number },
+  ): Promise<void> {
     const { transport, fallbackReason } = route;
     if (fallbackReason !== null) {
       this.metrics.fellBack(fallbackReason);
@@ -372,7 +416,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const startedAt = new Date();
     let result: SendResult;
     try {
-      result = await this.send(transport, message);
+      const sending = await this.send(transport, message, deadlines.startBy, deadlines.settleBy);
+      if (sending === null) {
+        await this.withdraw(message, transport);
+        return;
+      }
+      result = sending;
     } catch (error) {
       await this.handleFailure(message, transport.name, route, startedAt, asDeliveryError(error));
       return;
@@ -495,11 +544,31 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async sendViaBuiltin(message: PlannedMessage, reason: string): Promise<void> {
-    await this.attempt(message, {
-      transport: this.resolver.builtin(),
-      fallbackReason: reason,
-      fallbackOnFailure: false,
-      configVersion: message.configVersion,
-    });
+    const { leaseMs } = this.env.dispatch;
+    // The provider's attempt used part of the lease: the fallback gets a share of what is left.
+    const now = Date.now();
+    await this.attempt(
+      message,
+      {
+        transport: this.resolver.builtin(),
+        fallbackReason: reason,
+        fallbackOnFailure: false,
+        configVersion: message.configVersion,
+      },
+      { startBy: now + leaseMs / 4, settleBy: now + leaseMs / 2 },
+    );
+  }
+
+  /**
+   * No slot of the adapter came before the message's start deadline: it never left this process,
+   * so it goes back to the queue as it was (its attempt not spent), due again at once.
+   */
+  private async withdraw(message: ClaimedMessage, transport: MailTransport): Promise<void> {
+    this.metrics.withdrawn(transport.name);
+    this.log.info(
+      { messageId: message.id, transport: transport.name },
+      'send withdrawn: no free connection before its start deadline',
+    );
+    await this.repo.unclaim(message.id, this.workerId, new Date());
   }
 }

@@ -12,6 +12,7 @@ import type { StoredEmail, StoredPayload } from './content-sealer';
 import type { EmailStatus } from './email-status.enum';
 import { GroupCommit } from './group-commit';
 import type { Outcome } from './recipient-outcomes';
+import type { TenantClaimLimits } from './scheduling/tenant-slots';
 
 /** Channel the accept path notifies after commit, so idle dispatchers wake at once. */
 export const OUTBOX_CHANNEL = 'mailgate_outbox';
@@ -103,6 +104,76 @@ const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, 
   provider_config_version, last_error,
   created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive, recipients,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
+
+/** Tenants the claim walks per statement at most: its cost is bounded whatever the backlog. */
+export const CLAIM_MAX_TENANTS_WALKED = 64;
+
+/**
+ * The claim statement ($1 rows at most, $2 lease ms, $3 worker id, $4 round-robin cursor,
+ * $5/$6 per-tenant limits, $7 limit of other tenants, $8 tenants walked at most).
+ *
+ * 1. expired: leases run out (a replica died mid-send), oldest first, from email_messages_lease_idx.
+ * 2. walk: the tenants that have queued rows, in tenant_id order starting after the cursor and
+ *    wrapping around once: a loose index scan (one probe of email_messages_tenant_due_idx per
+ *    tenant, https://wiki.postgresql.org/wiki/Loose_indexscan), pulled lazily, at most $8.
+ * 3. queued: for each walked tenant, its oldest due rows up to its limit, from the same index.
+ * The cost follows the rows claimed and tenants walked, never the backlog (bench/README.md).
+ * Conditions are written as row comparisons on (tenant_id, next_attempt_at) with that order:
+ * only the partial index can serve them, so the planner cannot drift to an index over all rows
+ * (sent ones included) or to the global due index, which read the whole backlog of a tenant.
+ */
+export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
+    SELECT id FROM email_messages
+    WHERE status = 'sending' AND locked_until < now()
+    ORDER BY locked_until
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+  ), walk(tenant_id, wrapped, step) AS (
+    SELECT $4::text, false, 0
+    UNION ALL
+    SELECT nxt.tenant_id, nxt.wrapped, w.step + 1
+    FROM walk w CROSS JOIN LATERAL (
+      (SELECT m.tenant_id, w.wrapped AS wrapped FROM email_messages m
+       WHERE m.status = 'queued'
+         AND (m.tenant_id, m.next_attempt_at) > (w.tenant_id, 'infinity'::timestamptz)
+       ORDER BY m.tenant_id, m.next_attempt_at LIMIT 1)
+      UNION ALL
+      (SELECT m.tenant_id, true FROM email_messages m
+       WHERE m.status = 'queued' AND NOT w.wrapped
+         AND (m.tenant_id, m.next_attempt_at) > ('', '-infinity'::timestamptz)
+       ORDER BY m.tenant_id, m.next_attempt_at LIMIT 1)
+      LIMIT 1
+    ) nxt
+    WHERE w.step < $8 AND NOT (nxt.wrapped AND nxt.tenant_id > $4::text)
+  ), queued AS (
+    SELECT q.id, w.step FROM walk w
+    LEFT JOIN unnest($5::text[], $6::int[]) AS k(tenant_id, free) ON k.tenant_id = w.tenant_id
+    CROSS JOIN LATERAL (
+      SELECT m.id FROM email_messages m
+      WHERE m.status = 'queued'
+        AND (m.tenant_id, m.next_attempt_at) >= (w.tenant_id, '-infinity'::timestamptz)
+        AND (m.tenant_id, m.next_attempt_at) <= (w.tenant_id, now())
+      ORDER BY m.tenant_id, m.next_attempt_at
+      LIMIT coalesce(k.free, $7::int)
+      FOR UPDATE SKIP LOCKED
+    ) q
+    WHERE w.step > 0
+    LIMIT greatest($1 - (SELECT count(*) FROM expired), 0)
+  ), claimed AS (
+    UPDATE email_messages m
+    SET status = 'sending', attempts = m.attempts + 1, locked_by = $3,
+        locked_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
+    -- = ANY(array): primary-key probes, whatever the planner guesses of the CTEs' sizes.
+    WHERE m.id = ANY (ARRAY(SELECT id FROM expired UNION ALL SELECT id FROM queued))
+    RETURNING m.id, m.tenant_id, m.payload, m.attempts
+  )
+  -- Read-your-writes: the tenant's config version in this statement's snapshot, which includes
+  -- every config change answered before the message was accepted.
+  SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts, queued.step,
+         coalesce(c.version, 0) AS config_version
+  FROM claimed
+  LEFT JOIN queued ON queued.id = claimed.id
+  LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id`;
 
 /** A row about to be inserted. */
 interface NewRow {
@@ -449,57 +520,64 @@ export class EmailMessagesRepository {
   }
 
   /**
-   * The claim query. Takes due queued rows and rows whose lease expired (a replica crashed
-   * mid-send), skipping rows other replicas hold locked, and leases them to this worker.
-   * The attempt counter moves here, so a message that crashes its sender still runs out.
+   * The claim query. Takes rows whose lease expired (a replica crashed mid-send) first, then due
+   * queued rows tenant by tenant, skipping rows other replicas hold locked, and leases them to
+   * this worker. The attempt counter moves here, so a message that crashes its sender still runs
+   * out. Also returns each row's tenant's provider config version (read-your-writes).
    */
-  async claim(limit: number, leaseMs: number, workerId: string): Promise<ClaimedMessage[]> {
+  async claim(
+    limit: number,
+    leaseMs: number,
+    workerId: string,
+    tenants: TenantClaimLimits,
+  ): Promise<{ messages: ClaimedMessage[]; lastServed?: string }> {
     const rows: Array<{
       id: string;
       tenant_id: string;
       payload: StoredPayload;
       attempts: number;
       config_version: number;
-    }> = await this.prepared(
-      'mailgate_claim',
-      // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
-      // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
-      // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
-      `WITH expired AS (
-           SELECT id FROM email_messages
-           WHERE status = 'sending' AND locked_until < now()
-           ORDER BY locked_until
-           LIMIT $1
-           FOR UPDATE SKIP LOCKED
-         ), queued AS (
-           SELECT id FROM email_messages
-           WHERE status = 'queued' AND next_attempt_at <= now()
-           ORDER BY next_attempt_at
-           LIMIT greatest($1 - (SELECT count(*) FROM expired), 0)
-           FOR UPDATE SKIP LOCKED
-         ), due AS (
-           SELECT id FROM expired UNION ALL SELECT id FROM queued
-         ), claimed AS (
-           UPDATE email_messages m
-           SET status = 'sending', attempts = m.attempts + 1, locked_by = $3,
-               locked_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
-           FROM due WHERE m.id = due.id
-           RETURNING m.id, m.tenant_id, m.payload, m.attempts
-         )
-         -- Read-your-writes: the tenant's config version in this statement's snapshot, which
-         -- includes every config change answered before the message was accepted.
-         SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts,
-                coalesce(c.version, 0) AS config_version
-         FROM claimed LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id`,
-      [limit, leaseMs, workerId],
+      step: number | null;
+    }> = await this.prepared('mailgate_claim', CLAIM_STATEMENT, [
+      limit,
+      leaseMs,
+      workerId,
+      tenants.cursor,
+      tenants.tenantIds,
+      tenants.limits,
+      tenants.otherwise,
+      CLAIM_MAX_TENANTS_WALKED,
+    ]);
+    let lastServed: { step: number; tenantId: string } | undefined;
+    for (const r of rows) {
+      if (r.step !== null && (lastServed === undefined || r.step > lastServed.step)) {
+        lastServed = { step: r.step, tenantId: r.tenant_id };
+      }
+    }
+    return {
+      messages: rows.map((r) => ({
+        id: r.id,
+        tenantId: r.tenant_id,
+        payload: r.payload,
+        attempt: r.attempts,
+        configVersion: r.config_version,
+      })),
+      lastServed: lastServed?.tenantId,
+    };
+  }
+
+  /**
+   * Gives a claimed message back to the queue without spending its attempt (it never reached the
+   * transport: withdrawn at its deadline, or held back by the scheduler). Fenced on the lease.
+   */
+  async unclaim(id: string, workerId: string, notBefore: Date): Promise<void> {
+    await this.sql(
+      `UPDATE email_messages
+       SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
+           locked_by = NULL, next_attempt_at = $3, updated_at = now()
+       WHERE id = $1 AND status = 'sending' AND locked_by = $2`,
+      [id, workerId, notBefore],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      tenantId: r.tenant_id,
-      payload: r.payload,
-      attempt: r.attempts,
-      configVersion: r.config_version,
-    }));
   }
 
   /** When the next queued message (or expired lease) becomes due, to sleep exactly until then. */

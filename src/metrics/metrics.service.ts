@@ -28,6 +28,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly attemptDuration: Histogram<'transport'>;
   private readonly retriesTotal: Counter<'error_class'>;
   private readonly fallbacksTotal: Counter<'reason'>;
+  private readonly withdrawnTotal: Counter<'transport'>;
   private readonly queueStatsErrors: Counter;
   private readonly eventsTotal: Counter<'type'>;
   private readonly suppressedTotal: Counter;
@@ -85,6 +86,12 @@ export class MetricsService implements OnModuleDestroy {
       name: 'mailgate_builtin_fallbacks_total',
       help: "Attempts routed to the built-in mailer instead of the tenant's provider, by reason.",
       labelNames: ['reason'],
+      registers,
+    });
+    this.withdrawnTotal = new Counter({
+      name: 'mailgate_sends_withdrawn_total',
+      help: 'Claimed messages given back to the queue (attempt not spent) because no connection of their transport was free before their start deadline.',
+      labelNames: ['transport'],
       registers,
     });
     this.eventsTotal = new Counter({
@@ -223,6 +230,11 @@ export class MetricsService implements OnModuleDestroy {
   /** One attempt sent through the built-in mailer instead of the provider; `reason` as stored on the message. */
   fellBack(reason: string): void {
     this.fallbacksTotal.inc({ reason: fallbackKind(reason) });
+  }
+
+  /** A claimed message withdrawn before it reached its transport (see DispatcherService.withdraw). */
+  withdrawn(transport: string): void {
+    this.withdrawnTotal.inc({ transport: transportLabel(transport) });
   }
 
   /** One query per QUEUE_STATS_TTL_MS shared by all gauges and concurrent scrapes; undefined when it failed. */

@@ -89,6 +89,7 @@ class FakeRepository {
 
 class FakeTransport implements MailTransport {
   readonly name = 'fake';
+  readonly maxConcurrency = 1;
   closed = false;
   sent: OutboundEmail[] = [];
   constructor(

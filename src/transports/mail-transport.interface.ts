@@ -55,6 +55,12 @@ export interface SendResult {
 export interface MailTransport {
   /** Stable label for records and metrics: `provider:<type>` or `builtin`. */
   readonly name: string;
+  /**
+   * How many sends this adapter starts at once (SMTP: the pool's connections; SendGrid: HTTP
+   * requests in flight). The dispatcher never hands it more, so nothing waits inside the
+   * adapter's own queue where it could not be withdrawn. The one place pool sizes are set.
+   */
+  readonly maxConcurrency: number;
   send(message: OutboundEmail): Promise<SendResult>;
   /** Connect and authenticate without sending mail. */
   verify(): Promise<void>;

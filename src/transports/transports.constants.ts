@@ -24,3 +24,6 @@ export const DEFAULT_SENDGRID_MAX_CONNECTIONS = 16;
 
 /** close() waits this long for sends already started (dispatcher SIGTERM, config change) before cutting them off. */
 export const DEFAULT_CLOSE_GRACE_MS = 15_000;
+
+/** The capture:// mailer only renders MIME in process. */
+export const CAPTURE_MAX_CONCURRENCY = 64;

@@ -112,7 +112,12 @@ describe('replicas, crashes and shutdown (one database, several gateways)', () =
 
   it('an instance SIGKILLed mid-send loses nothing: another one finishes after the lease expires', async () => {
     sink = await startSlowSmtpSink(40);
-    const env = { DATABASE_URL: db.url, DISPATCH_LEASE_MS: '2000', DISPATCH_CONCURRENCY: '4' };
+    const env = {
+      DATABASE_URL: db.url,
+      DISPATCH_LEASE_MS: '2000',
+      DISPATCH_CONCURRENCY: '4',
+      DISPATCH_TENANT_CONCURRENCY: '4',
+    };
     const first = await startChildApp(env);
     children.push(first);
     const key = await createKey({ baseUrl: first.baseUrl } as TestApp, newTenantId());
@@ -143,7 +148,11 @@ describe('replicas, crashes and shutdown (one database, several gateways)', () =
 
   it('SIGTERM: readiness turns 503, in-flight sends finish, leases are released, exit code 0', async () => {
     sink = await startSlowSmtpSink(400);
-    const env = { DATABASE_URL: db.url, DISPATCH_CONCURRENCY: '4' };
+    const env = {
+      DATABASE_URL: db.url,
+      DISPATCH_CONCURRENCY: '4',
+      DISPATCH_TENANT_CONCURRENCY: '4',
+    };
     const gw = await startChildApp(env);
     children.push(gw);
     const key = await createKey({ baseUrl: gw.baseUrl } as TestApp, newTenantId());

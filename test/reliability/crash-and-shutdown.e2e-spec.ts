@@ -37,6 +37,7 @@ describe('reliability: process killed or stopped while working', () => {
       children,
       env: {
         DISPATCH_CONCURRENCY: String(CONCURRENCY),
+        DISPATCH_TENANT_CONCURRENCY: String(CONCURRENCY),
         DISPATCH_LEASE_MS: '2000',
         DISPATCH_RETRY_BASE_MS: '100',
       },

@@ -31,6 +31,7 @@ describe('reliability: PostgreSQL restarted during sending', () => {
       db: { url: pg.url, name: 'mailgate', drop: async () => undefined },
       env: {
         DISPATCH_CONCURRENCY: String(CONCURRENCY),
+        DISPATCH_TENANT_CONCURRENCY: String(CONCURRENCY),
         DISPATCH_LEASE_MS: '2000',
         DISPATCH_RETRY_BASE_MS: '100',
       },

@@ -43,6 +43,7 @@ describe('soak: the process killed or stopped while working', () => {
       children,
       env: {
         DISPATCH_CONCURRENCY: String(CONCURRENCY),
+        DISPATCH_TENANT_CONCURRENCY: String(CONCURRENCY),
         DISPATCH_LEASE_MS: '2000',
         DISPATCH_RETRY_BASE_MS: '100',
       },
@@ -64,7 +65,11 @@ describe('soak: the process killed or stopped while working', () => {
       db,
       sink,
       children,
-      env: { DISPATCH_CONCURRENCY: String(CONCURRENCY), DISPATCH_RETRY_BASE_MS: '100' },
+      env: {
+        DISPATCH_CONCURRENCY: String(CONCURRENCY),
+        DISPATCH_TENANT_CONCURRENCY: String(CONCURRENCY),
+        DISPATCH_RETRY_BASE_MS: '100',
+      },
       clients: 16,
       acceptedBeforeTerm: 1_500,
       timeoutMs: 300_000,

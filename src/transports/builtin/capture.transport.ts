@@ -7,7 +7,7 @@ import {
   type SendResult,
 } from '../mail-transport.interface';
 import { toMailOptions } from '../outbound-message';
-import { BUILTIN_TRANSPORT_NAME } from '../transports.constants';
+import { BUILTIN_TRANSPORT_NAME, CAPTURE_MAX_CONCURRENCY } from '../transports.constants';
 
 /**
  * `capture://`: renders with nodemailer's MailComposer the exact MIME an SMTP adapter would put
@@ -16,6 +16,7 @@ import { BUILTIN_TRANSPORT_NAME } from '../transports.constants';
  */
 export class CaptureTransport implements MailTransport {
   readonly name: string;
+  readonly maxConcurrency = CAPTURE_MAX_CONCURRENCY;
 
   constructor(
     private readonly defaultFrom: EmailAddress,

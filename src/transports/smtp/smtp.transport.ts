@@ -124,7 +124,7 @@ function fail(message: string): never {
 /** Pooled SMTP delivery through nodemailer, TLS verified, every wait bounded. */
 export class SmtpTransport implements MailTransport {
   readonly name: string;
-  /** Messages this adapter sends at once: the pool size; more wait inside nodemailer's queue. */
+  /** Messages this adapter sends at once: the pool size (the dispatcher never hands it more). */
   readonly maxConcurrency: number;
   private readonly mailer: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly defaultFrom?: EmailAddress;
