@@ -44,7 +44,7 @@ ENV NODE_ENV=production \
     PORT=3000 \
     MAILGATE_DATA_DIR=/data
 WORKDIR /app
-RUN mkdir -m 0700 /data && chown node:node /data && chown root:root /home/node
+RUN mkdir -m 0700 /data && chown node:node /data && chown -R root:root /home/node
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
