@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
+import { DELAY_MS, latency, replicas } from './distant';
 import { pacedLoad } from './paced-load';
 import {
   databaseServer,
   freePort,
+  inParallel,
   json,
   log,
   message,
@@ -27,23 +29,6 @@ const BATCH = 500;
 const PACED_WARMUP_S = QUICK ? 1 : 3;
 
 let peakRssMb = 0;
-
-async function inParallel(
-  total: number,
-  parallel: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < total) {
-        const i = next;
-        next += 1;
-        await task(i);
-      }
-    }),
-  );
-}
 
 async function delivery(
   server: BenchDatabaseServer,
@@ -297,6 +282,44 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (scenario === 'all' || scenario === 'latency') {
+      const l = await latency(server);
+      figures.latency_limit_msgs_per_s = l.limit.toFixed(0);
+      figures.latency_smtp_msgs_per_s = l.smtp.toFixed(0);
+      figures.latency_sendgrid_msgs_per_s = l.sendGrid.toFixed(0);
+      // The weaker of the two providers decides.
+      figures.latency_ratio = (Math.min(l.smtp, l.sendGrid) / l.limit).toFixed(2);
+      console.log(
+        `| provider ${DELAY_MS} ms away, ${l.inFlight} in flight | msg/s | limit | ratio |`,
+      );
+      console.log('|---|---|---|---|');
+      console.log(
+        `| custom SMTP | ${l.smtp.toFixed(0)} | ${l.limit.toFixed(0)} | ${(l.smtp / l.limit).toFixed(2)} |`,
+      );
+      console.log(
+        `| SendGrid v3 | ${l.sendGrid.toFixed(0)} | ${l.limit.toFixed(0)} | ${(l.sendGrid / l.limit).toFixed(2)} |`,
+      );
+    }
+    if (scenario === 'all' || scenario === 'replicas') {
+      const runs = await replicas(server);
+      const one = runs[0].rate;
+      for (const run of runs) {
+        figures[`replicas_${run.replicas}_msgs_per_s`] = run.rate.toFixed(0);
+      }
+      figures.scale_2x = (runs[1].rate / one).toFixed(2);
+      figures.scale_4x = (runs[2].rate / one).toFixed(2);
+      figures.replica_duplicates = String(runs.reduce((sum, run) => sum + run.duplicates, 0));
+      figures.replica_lost = String(runs.reduce((sum, run) => sum + run.lost, 0));
+      console.log(
+        '| workers | messages | msg/s | limit | duplicates | lost | gateway CPU (cores) | load avg | commits/msg | WAL bytes/msg (cluster) |',
+      );
+      console.log('|---|---|---|---|---|---|---|---|---|---|');
+      for (const run of runs) {
+        console.log(
+          `| ${run.replicas} | ${run.messages} | ${run.rate.toFixed(0)} | ${run.limit} | ${run.duplicates} | ${run.lost} | ${run.workerCpu.toFixed(2)} | ${run.loadAverage.toFixed(2)} | ${run.commitsPerMessage.toFixed(2)} | ${run.walBytesPerMessage.toFixed(0)} |`,
+        );
+      }
+    }
     figures.peak_rss_mb = String(peakRssMb);
   } finally {
     await server.close();
@@ -308,6 +331,11 @@ async function main(): Promise<void> {
     'accept_p99_ms',
     'peak_rss_mb',
     'ready_ms',
+    'latency_ratio',
+    'scale_2x',
+    'scale_4x',
+    'replica_duplicates',
+    'replica_lost',
   ];
   const extra = Object.keys(figures).filter((k) => !order.includes(k));
   for (const key of extra) {

@@ -39,6 +39,24 @@ export async function poll<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Runs `task(0…total-1)`, `parallel` at a time. */
+export async function inParallel(
+  total: number,
+  parallel: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < total) {
+        const i = next;
+        next += 1;
+        await task(i);
+      }
+    }),
+  );
+}
+
 /** The PostgreSQL server the bench uses: DATABASE_URL's, else an embedded one of its own. */
 export interface BenchDatabaseServer {
   adminUrl: string;
@@ -163,15 +181,33 @@ export async function startGateway(
 
 export interface Sink {
   port: number;
+  /** Messages accepted (every attempt). */
   count: number;
+  /** Distinct Message-IDs accepted. */
+  readonly distinct: number;
+  /** Accepts of a Message-ID already seen (at-least-once repeats). */
+  readonly duplicates: number;
+  /** Zeroes the counters and forgets the Message-IDs seen. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** An SMTP sink on loopback, in a thread of its own (bench/sink-worker.ts), that counts what it accepts. */
-export async function startSink(): Promise<Sink> {
-  const counter = new Int32Array(new SharedArrayBuffer(4));
+export interface SinkOptions {
+  /** `smtp` (default) or a SendGrid v3 `mail/send` endpoint. */
+  kind?: 'smtp' | 'sendgrid';
+  /** Holds every answer this long (a distant provider); 0 by default. */
+  delayMs?: number;
+}
+
+/** A sink on loopback, in a thread of its own (bench/sink-worker.ts), that counts what it accepts. */
+export async function startSink(options: SinkOptions = {}): Promise<Sink> {
+  const counter = new Int32Array(new SharedArrayBuffer(12));
   const worker = new Worker(join(__dirname, 'sink-worker.js'), {
-    workerData: { counter: counter.buffer },
+    workerData: {
+      counter: counter.buffer,
+      kind: options.kind ?? 'smtp',
+      delayMs: options.delayMs ?? 0,
+    },
   });
   const port = await new Promise<number>((resolvePort, reject) => {
     worker.once('message', (m: { port: number }) => resolvePort(m.port));
@@ -185,6 +221,17 @@ export async function startSink(): Promise<Sink> {
     set count(value: number) {
       Atomics.store(counter, 0, value);
     },
+    get distinct() {
+      return Atomics.load(counter, 1);
+    },
+    get duplicates() {
+      return Atomics.load(counter, 2);
+    },
+    reset: () =>
+      new Promise((r) => {
+        worker.once('message', () => r());
+        worker.postMessage('reset');
+      }),
     close: () =>
       new Promise((r) => {
         worker.once('exit', () => r());
@@ -251,9 +298,25 @@ export function post(url: string, body: string, headers: Record<string, string>)
   });
 }
 
-/** A tenant with an API key and a custom SMTP provider pointing at the sink. */
-export async function setupTenant(gatewayUrl: string, sinkPort: number): Promise<string> {
-  const root = { authorization: `Bearer ${ROOT_KEY}`, 'x-authing-userpool-id': 'bench-tenant' };
+export interface TenantOptions {
+  /** Tenant id (x-authing-userpool-id); `bench-tenant` by default. */
+  tenant?: string;
+  /** `smtp` (custom SMTP at the sink's port, default) or `sendgrid` (the gateway's SENDGRID_API_URL). */
+  provider?: 'smtp' | 'sendgrid';
+  /** The config's `concurrency` extension; the type's defaults when absent. */
+  concurrency?: { maxConnections?: number; maxMessagesPerConnection?: number };
+}
+
+/** A tenant with an API key and a provider pointing at the sink. */
+export async function setupTenant(
+  gatewayUrl: string,
+  sinkPort: number,
+  options: TenantOptions = {},
+): Promise<string> {
+  const root = {
+    authorization: `Bearer ${ROOT_KEY}`,
+    'x-authing-userpool-id': options.tenant ?? 'bench-tenant',
+  };
   const key = await json(
     `${gatewayUrl}/v1/api-keys`,
     'POST',
@@ -261,19 +324,29 @@ export async function setupTenant(gatewayUrl: string, sinkPort: number): Promise
     root,
   );
   const token = key.data.token as string;
+  const provider =
+    options.provider === 'sendgrid'
+      ? {
+          type: 'sendgrid',
+          sendGridConfig: { sender: 'bench@example.test', apikey: 'SG.bench-key-0123456789' },
+        }
+      : {
+          type: 'custom',
+          smtpConfig: {
+            smtp_host: '127.0.0.1',
+            smtp_port: sinkPort,
+            sender: 'bench@example.test',
+            senderPass: 'x',
+            secure: false,
+          },
+        };
   await json(
     `${gatewayUrl}/api/v3/config-email-provider`,
     'POST',
     {
-      type: 'custom',
+      ...provider,
       enabled: true,
-      smtpConfig: {
-        smtp_host: '127.0.0.1',
-        smtp_port: sinkPort,
-        sender: 'bench@example.test',
-        senderPass: 'x',
-        secure: false,
-      },
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     },
     { authorization: `Bearer ${token}` },
   );

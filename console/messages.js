@@ -117,11 +117,7 @@ export function renderMessages(root, { status, signal }) {
             h(
               'td',
               { dataset: { label: 'Subject' } },
-              h(
-                'a',
-                { href: `#/messages/${encodeURIComponent(m.id)}` },
-                m.subject || '(no subject)',
-              ),
+              h('a', { href: `#/messages/${encodeURIComponent(m.id)}` }, subjectOf(m)),
             ),
             h('td', { dataset: { label: 'To' } }, formatAddresses(m.to)),
             h('td', { dataset: { label: 'Status' } }, statusBadge(m.status)),
@@ -222,6 +218,22 @@ function preview(mime) {
   return h('section', { class: 'card', 'aria-labelledby': 'preview-title' }, parts);
 }
 
+/** A sensitive message's subject is content: the API never returns it. */
+function subjectOf(m) {
+  return m.sensitive ? '(sensitive message)' : m.subject || '(no subject)';
+}
+
+function contentState(m) {
+  switch (m.content) {
+    case 'sealed':
+      return 'Sensitive: encrypted, removed when final';
+    case 'purged':
+      return `Purged ${time(m.contentPurgedAt)}`;
+    default:
+      return 'Stored';
+  }
+}
+
 export function renderMessage(root, { id, signal }) {
   const title = h('h1', {}, 'Message');
   const body = h('div', { id: 'message-detail' }, h('p', { class: 'help' }, 'Loading…'));
@@ -230,7 +242,7 @@ export function renderMessage(root, { id, signal }) {
   let lastAttempts = -1;
 
   function render(m) {
-    title.textContent = m.subject || '(no subject)';
+    title.textContent = subjectOf(m);
     const facts = [
       ['Id', m.id],
       ['Status', statusBadge(m.status)],
@@ -245,6 +257,7 @@ export function renderMessage(root, { id, signal }) {
       ['Last error', describeError(m.lastError)],
       ['Created', time(m.createdAt)],
       ['Sent', m.sentAt === null ? '—' : time(m.sentAt)],
+      ['Content', contentState(m)],
     ];
     const retry =
       m.status === 'failed'

@@ -19,6 +19,7 @@ import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { RetentionModule } from './retention/retention.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
@@ -35,6 +36,7 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   TenancyModule,
   ProviderConfigModule,
   EmailsModule,
+  RetentionModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,

@@ -4,6 +4,11 @@ import type { SecretKey } from '../config/env';
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
 
+/** Associated data of a sensitive message's sealed content: bound to its tenant. */
+export function messageContentAssociatedData(tenantId: string): string {
+  return `email-content:${tenantId}`;
+}
+
 export class SecretDecryptionError extends Error {
   constructor(message: string) {
     super(message);
@@ -65,6 +70,15 @@ export class SecretCipher {
         `stored secret could not be decrypted with key "${keyId}" (wrong MAILGATE_SECRET_KEY?)`,
       );
     }
+  }
+
+  /** The key new ciphertexts (and keyed hashes) use. */
+  currentKey(): SecretKey {
+    return this.keys[0];
+  }
+
+  keyById(id: string): Buffer | undefined {
+    return this.byId.get(id);
   }
 
   /** True when the ciphertext was made with an older key and should be re-encrypted. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvValidationError, loadEnv } from './env';
+import { EnvValidationError, loadEnv, parseDuration } from './env';
 
 describe('loadEnv', () => {
   let dataDir: string;
@@ -131,5 +131,53 @@ describe('loadEnv', () => {
     const k2 = Buffer.alloc(32, 2).toString('base64');
     const env = loadEnv({ ...base(), MAILGATE_SECRET_KEY: `new:${k2},old:${k1}` });
     expect(env.app.secretKeys.map((k) => k.id)).toEqual(['new', 'old']);
+  });
+
+  it('reads retention as <n>d/<n>h or ISO 8601 durations, 7 and 90 days by default', () => {
+    const day = 86_400_000;
+    expect(loadEnv(base()).retention).toEqual({
+      contentMs: 7 * day,
+      messageMs: 90 * day,
+      purgeIntervalMs: 60_000,
+    });
+    const env = loadEnv({
+      ...base(),
+      MESSAGE_CONTENT_RETENTION: '12h',
+      MESSAGE_RETENTION: 'P1DT6H',
+      MESSAGE_PURGE_INTERVAL: 'PT30S',
+    });
+    expect(env.retention).toEqual({
+      contentMs: 12 * 3_600_000,
+      messageMs: 30 * 3_600_000,
+      purgeIntervalMs: 30_000,
+    });
+    expect(parseDuration('P2W')).toBe(14 * day);
+    expect(parseDuration('PT0.5S')).toBe(500);
+    expect(parseDuration('0d')).toBe(0);
+    for (const bad of ['7', 'P1M', 'P1Y', 'P', 'PT', '-1d', '1.5d', 'seven days', 'P1DT']) {
+      expect(parseDuration(bad)).toBeUndefined();
+    }
+  });
+
+  it('names every bad retention variable, and a row retention shorter than content', () => {
+    let problems: string[] = [];
+    try {
+      loadEnv({
+        ...base(),
+        MESSAGE_CONTENT_RETENTION: 'P1M',
+        MESSAGE_RETENTION: 'forever',
+        MESSAGE_PURGE_INTERVAL: '0s',
+      });
+    } catch (error) {
+      problems = (error as EnvValidationError).problems;
+    }
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
+      'MESSAGE_CONTENT_RETENTION',
+      'MESSAGE_RETENTION',
+      'MESSAGE_PURGE_INTERVAL',
+    ]);
+    expect(() =>
+      loadEnv({ ...base(), MESSAGE_CONTENT_RETENTION: '2d', MESSAGE_RETENTION: '1d' }),
+    ).toThrow(/MESSAGE_RETENTION must not be shorter than MESSAGE_CONTENT_RETENTION/);
   });
 });

@@ -36,6 +36,15 @@ export interface AppEnv {
   limits: {
     maxMessageBytes: number;
   };
+  /** Message data lifecycle (README "Data retention"); durations in milliseconds. */
+  retention: {
+    /** Bodies, attachments, headers and rendered MIME are kept this long after a final status. */
+    contentMs: number;
+    /** The whole row (attempts, events) is kept this long after a final status. */
+    messageMs: number;
+    /** How often each replica's purge worker looks for expired data. */
+    purgeIntervalMs: number;
+  };
   /** Token buckets in memory, per replica: N replicas allow N times these rates in total. */
   rateLimit: {
     /** Requests per second per API key (sustained); 0 turns the per-key limit off. */
@@ -86,6 +95,9 @@ export const ENV_VARIABLES = [
   'MAILGATE_RATE_LIMIT_BURST',
   'MAILGATE_AUTH_FAILURE_RPS',
   'MAILGATE_AUTH_FAILURE_BURST',
+  'MESSAGE_CONTENT_RETENTION',
+  'MESSAGE_RETENTION',
+  'MESSAGE_PURGE_INTERVAL',
 ] as const;
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
 
@@ -138,6 +150,25 @@ class Reader {
     return value as T;
   }
 
+  /**
+   * A duration as ISO 8601 (`P7D`, `PT12H`, `P1DT30M`, `P2W`) or `<n>d|h|m|s`, in milliseconds.
+   * Months and years are refused: their length varies.
+   */
+  duration(name: EnvVariable, fallbackMs: number, minMs: number): number {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return fallbackMs;
+    }
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < minMs) {
+      this.problems.push(
+        `${name} must be a duration like 7d, 12h, 30m, P7D or PT12H${minMs > 0 ? ` of at least ${minMs / 1000} s` : ''} (got "${value}")`,
+      );
+      return fallbackMs;
+    }
+    return ms;
+  }
+
   url(name: EnvVariable, protocols: readonly string[]): string | undefined {
     const value = this.raw(name);
     if (value === undefined) {
@@ -156,6 +187,32 @@ class Reader {
       return undefined;
     }
   }
+}
+
+const SECOND = 1000;
+const UNIT_MS: Record<string, number> = {
+  w: 7 * 86_400 * SECOND,
+  d: 86_400 * SECOND,
+  h: 3_600 * SECOND,
+  m: 60 * SECOND,
+  s: SECOND,
+};
+/** ISO 8601 durations without years and months (https://en.wikipedia.org/wiki/ISO_8601#Durations). */
+const ISO_DURATION_RE =
+  /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/i;
+
+/** Milliseconds of `7d`, `12h`, `30m`, `45s` or an ISO 8601 duration; undefined when not one. */
+export function parseDuration(value: string): number | undefined {
+  const short = /^(\d+)\s*([wdhms])$/i.exec(value);
+  if (short !== null) {
+    return Number(short[1]) * UNIT_MS[short[2].toLowerCase()];
+  }
+  const iso = ISO_DURATION_RE.exec(value);
+  if (iso === null || value.toUpperCase() === 'P' || value.toUpperCase().endsWith('T')) {
+    return undefined;
+  }
+  const [w, d, h, m, s] = iso.slice(1).map((part) => Number((part ?? '0').replace(',', '.')));
+  return Math.round(w * UNIT_MS.w + d * UNIT_MS.d + h * UNIT_MS.h + m * UNIT_MS.m + s * UNIT_MS.s);
 }
 
 export const BUILTIN_MAILER_PROTOCOLS = ['smtp:', 'smtps:', 'sendgrid:', 'capture:'] as const;
@@ -264,6 +321,15 @@ export function loadEnv(env: Env = process.env): AppEnv {
     10_000_000,
   );
 
+  const contentRetentionMs = r.duration('MESSAGE_CONTENT_RETENTION', 7 * UNIT_MS.d, 0);
+  const messageRetentionMs = r.duration('MESSAGE_RETENTION', 90 * UNIT_MS.d, 0);
+  if (messageRetentionMs < contentRetentionMs) {
+    r.problems.push(
+      'MESSAGE_RETENTION must not be shorter than MESSAGE_CONTENT_RETENTION (rows outlive their content)',
+    );
+  }
+  const purgeIntervalMs = r.duration('MESSAGE_PURGE_INTERVAL', 60 * SECOND, SECOND);
+
   if (r.problems.length > 0) {
     throw new EnvValidationError(r.problems);
   }
@@ -315,6 +381,11 @@ export function loadEnv(env: Env = process.env): AppEnv {
       leaseMs: parsed.leaseMs,
     },
     limits: { maxMessageBytes: parsed.maxMessageBytes },
+    retention: {
+      contentMs: contentRetentionMs,
+      messageMs: messageRetentionMs,
+      purgeIntervalMs,
+    },
     rateLimit: {
       rps: parsed.rateLimitRps,
       burst: rateLimitBurst,

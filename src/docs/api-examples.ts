@@ -56,6 +56,22 @@ export const CONFIG_EMAIL_PROVIDER_EXAMPLES: ExamplesObject = {
       fallbackOnFailure: true,
     },
   },
+  concurrency: {
+    summary:
+      'A distant provider: 32 SMTP connections per replica, each replaced after 200 messages (mailgate extension)',
+    value: {
+      type: 'custom',
+      enabled: true,
+      smtpConfig: {
+        smtp_host: 'smtp.example.com',
+        smtp_port: 465,
+        sender: 'noreply@example.com',
+        senderPass: SECRET_MASK,
+        secure: true,
+      },
+      concurrency: { maxConnections: 32, maxMessagesPerConnection: 200 },
+    },
+  },
   disabled: {
     summary: 'Disabled: the built-in mailer sends',
     value: { type: 'custom', enabled: false },
@@ -83,6 +99,7 @@ export const EMAIL_PROVIDER_RESPONSE_EXAMPLES: Record<string, ApiResponseExample
           secure: true,
         },
         fallbackOnFailure: false,
+        concurrency: { maxConnections: 3, maxMessagesPerConnection: 100 },
         version: 1,
         lastVerifiedAt: null,
         lastVerifyError: null,

@@ -180,6 +180,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         },
         description: 'At most 8 KiB as JSON; returned with the message, never sent.',
       },
+      sensitive: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
+      },
     },
     example: {
       to: [{ name: 'Ada Lovelace', email: 'ada@example.com' }],
@@ -248,7 +254,23 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       to: { type: 'array', items: ref('EmailAddress') },
       cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
       bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
-      subject: { type: 'string' },
+      subject: {
+        type: 'string',
+        nullable: true,
+        description: 'Null for a sensitive message (its subject is content).',
+      },
+      sensitive: { type: 'boolean' },
+      content: {
+        type: 'string',
+        enum: ['stored', 'sealed', 'purged'],
+        description:
+          '`sealed`: sensitive, encrypted until sent, never shown. `purged`: removed at contentPurgedAt (sensitive: when final; others: MESSAGE_CONTENT_RETENTION after finishedAt).',
+      },
+      contentPurgedAt: nullableIsoDate,
+      finishedAt: {
+        ...nullableIsoDate,
+        description: 'When it reached a final status; the row goes MESSAGE_RETENTION later.',
+      },
       tags: { type: 'array', items: { type: 'string' }, nullable: true },
       metadata: { type: 'object', nullable: true },
       sizeBytes: { type: 'integer' },
@@ -265,6 +287,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description: 'Why the built-in mailer sent it instead of the provider.',
       },
       providerMessageId: { type: 'string', nullable: true },
+      providerConfigVersion: {
+        type: 'integer',
+        nullable: true,
+        description:
+          'Version of the provider config that chose the transport of the last attempt (null: none saved, or not attempted yet). Always the version in force when the message was accepted, or a newer one.',
+      },
       lastError: { allOf: [ref('ProviderError')], nullable: true },
       createdAt: isoDate,
       updatedAt: isoDate,
@@ -298,7 +326,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     description:
       "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
-    required: ['enabled', 'type', 'fallbackOnFailure', 'version', 'updatedAt'],
+    required: ['enabled', 'type', 'fallbackOnFailure', 'concurrency', 'version', 'updatedAt'],
     properties: {
       enabled: { type: 'boolean' },
       type: { type: 'string', enum: [...PROVIDER_TYPES] },
@@ -307,6 +335,21 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       aliExmailConfig: ref('ExmailConfigDto'),
       tencentExmailConfig: ref('ExmailConfigDto'),
       fallbackOnFailure: { type: 'boolean' },
+      concurrency: {
+        type: 'object',
+        description:
+          "What applies per replica (the tenant's settings, else the type's defaults): SMTP pool size and messages per connection, or SendGrid requests in flight.",
+        required: ['maxConnections', 'maxMessagesPerConnection'],
+        properties: {
+          maxConnections: { type: 'integer', minimum: 1 },
+          maxMessagesPerConnection: {
+            type: 'integer',
+            minimum: 1,
+            nullable: true,
+            description: 'SMTP only; null for SendGrid.',
+          },
+        },
+      },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
       lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },

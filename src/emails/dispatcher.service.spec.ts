@@ -24,6 +24,7 @@ describe('toOutbound', () => {
       id: 'abc',
       tenantId: 't',
       attempt: 1,
+      configVersion: 1,
       payload: {
         to: [{ email: 'a@example.test' }],
         subject: 's',

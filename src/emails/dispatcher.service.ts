@@ -25,6 +25,8 @@ import {
   type ClaimedMessage,
   type StoredError,
 } from './email-messages.repository';
+import { ContentSealer } from './content-sealer';
+import type { EmailPayload } from './email-request.validator';
 import { TransportResolver, type Route } from './transport-resolver';
 
 /** Safety-net poll while idle; NOTIFY wakes the dispatcher at once for new work. */
@@ -35,7 +37,10 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
 /** How long shutdown waits for in-flight sends before releasing their leases. */
 const DRAIN_MS = 20_000;
 
-export function toOutbound(message: ClaimedMessage): OutboundEmail {
+/** A claimed message with its content opened (ContentSealer.open). */
+export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPayload };
+
+export function toOutbound(message: OpenedMessage): OutboundEmail {
   const p = message.payload;
   return {
     messageId: message.id,
@@ -117,6 +122,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(APP_ENV) private readonly env: ReadyEnv,
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
+    private readonly sealer: ContentSealer,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
   }
@@ -292,7 +298,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
     });
     try {
-      return await Promise.race([transport.send(toOutbound(message)), backstop]);
+      // A sensitive message's content exists in clear only here, for the send.
+      const payload = this.sealer.open(message.tenantId, message.payload);
+      return await Promise.race([transport.send(toOutbound({ ...message, payload })), backstop]);
     } finally {
       clearTimeout(timer);
     }
@@ -301,14 +309,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private async process(message: ClaimedMessage): Promise<void> {
     let route: Route;
     try {
-      route = await this.resolver.resolve(message.tenantId);
+      route = await this.resolver.resolve(message.tenantId, message.configVersion);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'could not resolve the transport');
       // A DeliveryError (an undecryptable secret is `config`) keeps its class; the rest is retried.
       await this.handleFailure(
         message,
         'unresolved',
-        { fallbackReason: null, fallbackOnFailure: false },
+        { fallbackReason: null, fallbackOnFailure: false, configVersion: message.configVersion },
         new Date(),
         asDeliveryError(error),
       );
@@ -329,7 +337,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
       await this.repo.markSent(
         message.id,
-        { transport: transport.name, startedAt, durationMs: Date.now() - startedAt.getTime() },
+        {
+          transport: transport.name,
+          configVersion: route.configVersion,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        },
         {
           providerMessageId: result.providerMessageId,
           capturedMime: result.capturedMime,
@@ -344,13 +357,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private async handleFailure(
     message: ClaimedMessage,
     transportName: string,
-    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure'>,
+    route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure' | 'configVersion'>,
     startedAt: Date,
     error: DeliveryError,
   ): Promise<void> {
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const attempt = {
       transport: transportName,
+      configVersion: route.configVersion,
       startedAt,
       durationMs: Date.now() - startedAt.getTime(),
     };
@@ -413,6 +427,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       transport: this.resolver.builtin(),
       fallbackReason: reason,
       fallbackOnFailure: false,
+      configVersion: message.configVersion,
     });
   }
 }

@@ -7,7 +7,7 @@ import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
-import type { EmailPayload, ValidatedEmail } from './email-request.validator';
+import type { StoredEmail, StoredPayload } from './content-sealer';
 import type { EmailStatus } from './email-status.enum';
 import { GroupCommit } from './group-commit';
 
@@ -26,7 +26,7 @@ export interface MessageRow {
   tenant_id: string;
   status: EmailStatus;
   idempotency_key: string | null;
-  payload: EmailPayload;
+  payload: StoredPayload;
   tags: string[] | null;
   metadata: Record<string, unknown> | null;
   size_bytes: number;
@@ -36,6 +36,7 @@ export interface MessageRow {
   transport: string | null;
   fallback_reason: string | null;
   provider_message_id: string | null;
+  provider_config_version: number | null;
   last_error: StoredError | null;
   captured_mime?: string | null;
   created_at: Date;
@@ -43,6 +44,11 @@ export interface MessageRow {
   created_cursor: string;
   updated_at: Date;
   sent_at: Date | null;
+  /** When the message became final (sent, failed, …); the retention clock. */
+  finished_at: Date | null;
+  /** When its content (bodies, attachments, headers, MIME) was removed. */
+  content_purged_at: Date | null;
+  sensitive: boolean;
 }
 
 export interface AttemptRow {
@@ -69,35 +75,47 @@ export interface StoredError {
 export interface ClaimedMessage {
   id: string;
   tenantId: string;
-  payload: EmailPayload;
+  /** Sealed for a sensitive message: ContentSealer.open gives the content to send. */
+  payload: StoredPayload;
   /** This attempt's number (1 for the first). */
   attempt: number;
+  /**
+   * The tenant's provider config version when the message was claimed (0: none saved), read in
+   * the claim statement itself: the config in force when the message was accepted, or a newer one.
+   */
+  configVersion: number;
 }
 
 export interface AttemptRecord {
   transport: string;
+  /** The provider config version that chose the transport (null: none saved). */
+  configVersion: number | null;
   startedAt: Date;
   durationMs: number;
 }
 
 const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
-  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id, last_error,
-  created_at, updated_at, sent_at,
+  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
+  provider_config_version, last_error,
+  created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
 /** A row about to be inserted. */
 interface NewRow {
   id: string;
   tenantId: string;
-  email: ValidatedEmail;
+  email: StoredEmail;
 }
 
-/** Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). */
-const INSERT_ROWS = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes)
+/**
+ * Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). A sensitive
+ * message is the one whose payload holds sealed content (ContentSealer).
+ */
+const INSERT_ROWS = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
   SELECT u.id, u.tenant_id, 'queued', u.payload,
          CASE WHEN u.tags IS NULL THEN NULL
               ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
-         u.metadata, u.size_bytes
+         u.metadata, u.size_bytes, u.payload ? 'sealed'
   FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
     AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
 
@@ -213,7 +231,7 @@ export class EmailMessagesRepository {
    */
   async insertOne(
     tenantId: string,
-    email: ValidatedEmail,
+    email: StoredEmail,
     idempotency?: { key: string; hash: string },
   ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
     const id = randomUUID();
@@ -224,8 +242,8 @@ export class EmailMessagesRepository {
     const rows: Array<{ id: string; status: EmailStatus }> = await knownTenant(
       this.prepared(
         'mailgate_insert_idempotent',
-        `INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes)
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)
+        `INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes, sensitive)
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $5::jsonb ? 'sealed')
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id, status`,
         [
@@ -264,7 +282,7 @@ export class EmailMessagesRepository {
   }
 
   /** Inserts many messages of one tenant in one statement and one transaction. */
-  async insertMany(tenantId: string, emails: ValidatedEmail[]): Promise<string[]> {
+  async insertMany(tenantId: string, emails: StoredEmail[]): Promise<string[]> {
     if (emails.length === 0) {
       return [];
     }
@@ -355,16 +373,16 @@ export class EmailMessagesRepository {
     );
   }
 
-  /** Puts a failed message back in the queue with a fresh attempt budget. */
+  /** Puts a failed message back in the queue with a fresh attempt budget, if it still has content. */
   async requeueFailed(
     tenantId: string,
     id: string,
-  ): Promise<'requeued' | 'not_found' | 'not_failed'> {
+  ): Promise<'requeued' | 'not_found' | 'not_failed' | 'purged'> {
     const rows: Array<{ id: string }> = await this.sql(
       `WITH upd AS (
          UPDATE email_messages
          SET status = 'queued', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now()
-         WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
+         WHERE tenant_id = $1 AND id = $2 AND status = 'failed' AND content_purged_at IS NULL
          RETURNING id
        )
        SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM upd`,
@@ -373,7 +391,14 @@ export class EmailMessagesRepository {
     if (rows.length > 0) {
       return 'requeued';
     }
-    return (await this.statusOf(tenantId, id)) === null ? 'not_found' : 'not_failed';
+    const current: Array<{ status: EmailStatus; purged: boolean }> = await this.sql(
+      `SELECT status, content_purged_at IS NOT NULL AS purged FROM email_messages WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    if (current.length === 0) {
+      return 'not_found';
+    }
+    return current[0].status === 'failed' && current[0].purged ? 'purged' : 'not_failed';
   }
 
   /**
@@ -382,13 +407,18 @@ export class EmailMessagesRepository {
    * The attempt counter moves here, so a message that crashes its sender still runs out.
    */
   async claim(limit: number, leaseMs: number, workerId: string): Promise<ClaimedMessage[]> {
-    const rows: Array<{ id: string; tenant_id: string; payload: EmailPayload; attempts: number }> =
-      await this.prepared(
-        'mailgate_claim',
-        // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
-        // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
-        // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
-        `WITH expired AS (
+    const rows: Array<{
+      id: string;
+      tenant_id: string;
+      payload: StoredPayload;
+      attempts: number;
+      config_version: number;
+    }> = await this.prepared(
+      'mailgate_claim',
+      // Two index-ordered scans (the partial indexes email_messages_lease_idx and _due_idx), not
+      // one OR that sorts every due row: a claim costs the same with 10 or 100,000 waiting.
+      // Expired leases (a replica died mid-send) go first: they are few and the oldest work.
+      `WITH expired AS (
            SELECT id FROM email_messages
            WHERE status = 'sending' AND locked_until < now()
            ORDER BY locked_until
@@ -409,14 +439,19 @@ export class EmailMessagesRepository {
            FROM due WHERE m.id = due.id
            RETURNING m.id, m.tenant_id, m.payload, m.attempts
          )
-         SELECT id, tenant_id, payload, attempts FROM claimed`,
-        [limit, leaseMs, workerId],
-      );
+         -- Read-your-writes: the tenant's config version in this statement's snapshot, which
+         -- includes every config change answered before the message was accepted.
+         SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts,
+                coalesce(c.version, 0) AS config_version
+         FROM claimed LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id`,
+      [limit, leaseMs, workerId],
+    );
     return rows.map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,
       payload: r.payload,
       attempt: r.attempts,
+      configVersion: r.config_version,
     }));
   }
 
@@ -445,12 +480,14 @@ export class EmailMessagesRepository {
       'mailgate_mark_sent',
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::timestamptz[], $7::int[])
-           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms)
+                              $6::timestamptz[], $7::int[], $8::int[])
+           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at,
+                duration_ms, config_version)
        ), m AS (
          UPDATE email_messages e
          SET status = 'sent', transport = s.transport, provider_message_id = s.provider_message_id,
              captured_mime = s.captured_mime, fallback_reason = s.fallback_reason, last_error = NULL,
+             provider_config_version = s.config_version,
              sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
          FROM s WHERE e.id = s.id
          RETURNING e.id, e.attempts, s.transport, s.provider_message_id, s.started_at, s.duration_ms
@@ -465,6 +502,7 @@ export class EmailMessagesRepository {
         rows.map((r) => r.result.fallbackReason),
         rows.map((r) => r.attempt.startedAt),
         rows.map((r) => r.attempt.durationMs),
+        rows.map((r) => r.attempt.configVersion),
       ],
     );
   }
@@ -487,7 +525,7 @@ export class EmailMessagesRepository {
          SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'queued' END,
              next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
              last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
-             locked_until = NULL, locked_by = NULL
+             provider_config_version = $13, locked_until = NULL, locked_by = NULL
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
          RETURNING id, attempts
        )
@@ -508,6 +546,7 @@ export class EmailMessagesRepository {
         fallbackReason,
         attempt.startedAt,
         attempt.durationMs,
+        attempt.configVersion,
       ],
     );
   }

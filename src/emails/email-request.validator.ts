@@ -20,6 +20,8 @@ export interface ValidatedEmail {
   payload: EmailPayload;
   tags: string[] | null;
   metadata: Record<string, string | number | boolean> | null;
+  /** Content encrypted at rest and removed once final (verification codes, reset links). */
+  sensitive: boolean;
   /** Bytes of the rendered content (text, html, decoded attachments, headers): checked against MAX_MESSAGE_BYTES. */
   sizeBytes: number;
 }
@@ -45,6 +47,7 @@ const FIELDS = new Set([
   'headers',
   'tags',
   'metadata',
+  'sensitive',
 ]);
 const ADDRESS_FIELDS = new Set(['name', 'email']);
 const ATTACHMENT_FIELDS = new Set(['filename', 'content', 'contentType', 'cid']);
@@ -360,6 +363,10 @@ export function validateEmailRequest(
     }
   }
 
+  if (body.sensitive !== undefined && typeof body.sensitive !== 'boolean') {
+    c.add(p('sensitive'), 'must be true or false');
+  }
+
   if (c.errors.length > 0) {
     return { errors: c.errors };
   }
@@ -388,5 +395,8 @@ export function validateEmailRequest(
   if (headers !== undefined && Object.keys(headers).length > 0) {
     payload.headers = headers;
   }
-  return { value: { payload, tags, metadata, sizeBytes: size }, errors: [] };
+  return {
+    value: { payload, tags, metadata, sensitive: body.sensitive === true, sizeBytes: size },
+    errors: [],
+  };
 }

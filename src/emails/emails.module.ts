@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ProviderConfigModule } from '../provider-config/provider-config.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { TransportsModule } from '../transports/transports.module';
+import { ContentSealer } from './content-sealer';
 import { DispatcherService } from './dispatcher.service';
 import { EmailMessagesRepository } from './email-messages.repository';
 import { EmailsController } from './emails.controller';
@@ -11,7 +12,13 @@ import { TransportResolver } from './transport-resolver';
 @Module({
   imports: [ProviderConfigModule, TransportsModule, TenancyModule],
   controllers: [EmailsController],
-  providers: [EmailMessagesRepository, EmailsService, TransportResolver, DispatcherService],
+  providers: [
+    EmailMessagesRepository,
+    EmailsService,
+    TransportResolver,
+    DispatcherService,
+    ContentSealer,
+  ],
   exports: [EmailsService, DispatcherService],
 })
 export class EmailsModule {}

@@ -7,6 +7,7 @@ import type { AppEnv } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
+import { ContentSealer, isSealed } from './content-sealer';
 import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
 import {
   EmailMessagesRepository,
@@ -35,7 +36,14 @@ export interface EmailView {
   to: unknown;
   cc: unknown;
   bcc: unknown;
-  subject: string;
+  /** Null for a sensitive message: its subject is content. */
+  subject: string | null;
+  sensitive: boolean;
+  /** `stored`; `sealed` (sensitive, encrypted, never shown); `purged` (removed at contentPurgedAt). */
+  content: 'stored' | 'sealed' | 'purged';
+  contentPurgedAt: string | null;
+  /** When it reached a final status: retention counts from here. */
+  finishedAt: string | null;
   tags: string[] | null;
   metadata: Record<string, unknown> | null;
   sizeBytes: number;
@@ -44,6 +52,8 @@ export interface EmailView {
   transport: string | null;
   fallbackReason: string | null;
   providerMessageId: string | null;
+  /** The provider config version that chose the transport of the last attempt (null: none saved, or not attempted). */
+  providerConfigVersion: number | null;
   lastError: MessageRow['last_error'];
   createdAt: string;
   updatedAt: string;
@@ -64,6 +74,10 @@ export interface EmailView {
   capturedMime?: string;
 }
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 function iso(date: Date | null): string | null {
   return date === null ? null : new Date(date).toISOString();
 }
@@ -76,7 +90,12 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
     to: row.payload.to,
     cc: row.payload.cc ?? null,
     bcc: row.payload.bcc ?? null,
-    subject: row.payload.subject,
+    subject: isSealed(row.payload) ? null : row.payload.subject,
+    sensitive: row.sensitive,
+    content:
+      row.content_purged_at !== null ? 'purged' : isSealed(row.payload) ? 'sealed' : 'stored',
+    contentPurgedAt: iso(row.content_purged_at),
+    finishedAt: iso(row.finished_at),
     tags: row.tags,
     metadata: row.metadata,
     sizeBytes: row.size_bytes,
@@ -85,6 +104,7 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
     transport: row.transport,
     fallbackReason: row.fallback_reason,
     providerMessageId: row.provider_message_id,
+    providerConfigVersion: row.provider_config_version,
     lastError: row.last_error,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
@@ -137,6 +157,7 @@ export class EmailsService {
     private readonly tenants: TenantsService,
     @Inject(APP_ENV) private readonly env: AppEnv,
     private readonly metrics: MetricsService,
+    private readonly sealer: ContentSealer,
   ) {}
 
   /** The root key may name a tenant that has no row yet; keys of a tenant imply its row. */
@@ -182,26 +203,27 @@ export class EmailsService {
     if (tooLarge !== null) {
       throw new AppException(ApiCode.PayloadTooLarge, tooLarge);
     }
+    const email = result.value;
+    const request = JSON.stringify([
+      email.payload,
+      email.tags,
+      email.metadata,
+      ...(email.sensitive ? [true] : []),
+    ]);
     const idempotency =
       idempotencyKey === undefined
         ? undefined
-        : {
-            key: idempotencyKey,
-            hash: createHash('sha256')
-              .update(
-                JSON.stringify([result.value.payload, result.value.tags, result.value.metadata]),
-              )
-              .digest('hex'),
-          };
+        : { key: idempotencyKey, hash: this.sealer.requestHash(request, email.sensitive, sha256) };
+    const tenantId = await this.tenantOf(principal);
     const inserted = await this.repo.insertOne(
-      await this.tenantOf(principal),
-      result.value,
+      tenantId,
+      this.sealer.seal(tenantId, email),
       idempotency,
     );
     if (inserted.created) {
       this.metrics.accepted('single');
     }
-    if (!inserted.created && inserted.requestHash !== idempotency?.hash) {
+    if (!inserted.created && !this.sealer.sameRequest(inserted.requestHash, request, sha256)) {
       throw new AppException(
         ApiCode.IdempotencyKeyReused,
         'Idempotency-Key was already used with a different request body',
@@ -246,9 +268,10 @@ export class EmailsService {
     if (valid.length === 0) {
       throw new ValidationException(results.flatMap((r) => ('errors' in r ? r.errors : [])));
     }
+    const tenantId = await this.tenantOf(principal);
     const ids = await this.repo.insertMany(
-      await this.tenantOf(principal),
-      valid.map((v) => v.value),
+      tenantId,
+      valid.map((v) => this.sealer.seal(tenantId, v.value)),
     );
     this.metrics.accepted('batch', ids.length);
     valid.forEach((v, i) => results.push({ index: v.index, id: ids[i], status: 'queued' }));
@@ -309,6 +332,11 @@ export class EmailsService {
         throw new AppException(ApiCode.NotFound, 'Email not found');
       case 'not_failed':
         throw new AppException(ApiCode.Conflict, 'Only a failed email can be retried');
+      case 'purged':
+        throw new AppException(
+          ApiCode.Conflict,
+          'The content of this email was purged (sensitive, or past MESSAGE_CONTENT_RETENTION): send it again instead',
+        );
     }
   }
 

@@ -9,17 +9,26 @@ export interface Route {
   fallbackReason: string | null;
   /** The provider may be abandoned for the built-in mailer after auth errors or exhausted retries. */
   fallbackOnFailure: boolean;
+  /** The provider config version this route was read from (null: the tenant never saved one). */
+  configVersion: number | null;
 }
-
-/** How long a tenant's provider config is reused before it is read again: changes apply within it. */
-export const CONFIG_CACHE_MS = 1_000;
 
 type Active = Awaited<ReturnType<ProviderConfigReader['getActive']>>;
 
-/** Picks the transport for a tenant's next message: its enabled provider, else the built-in mailer. */
+interface CachedConfig {
+  /** At least this version (0: none saved) is what `active` resolves to. */
+  version: number;
+  active: Promise<Active>;
+}
+
+/**
+ * Picks the transport for a tenant's next message: its enabled provider, else the built-in
+ * mailer. Read-your-writes without a time window: the claim statement tells which config version
+ * is current, and a cached config older than that is read again (versions only grow).
+ */
 @Injectable()
 export class TransportResolver {
-  private readonly cache = new Map<string, { at: number; active: Promise<Active> }>();
+  private readonly cache = new Map<string, CachedConfig>();
 
   constructor(
     private readonly configs: ProviderConfigReader,
@@ -30,34 +39,43 @@ export class TransportResolver {
     return this.factory.builtin();
   }
 
-  async resolve(tenantId: string): Promise<Route> {
-    const now = Date.now();
+  /** The route for a message claimed when the tenant's config was at `minVersion` (0: none). */
+  async resolve(tenantId: string, minVersion: number): Promise<Route> {
     let entry = this.cache.get(tenantId);
-    if (entry === undefined || now - entry.at > CONFIG_CACHE_MS) {
-      entry = { at: now, active: this.configs.getActive(tenantId) };
-      this.cache.set(tenantId, entry);
-      // A failed read must not stick for the whole window.
-      entry.active.catch(() => this.cache.delete(tenantId));
+    if (entry === undefined || entry.version < minVersion) {
+      const loading: CachedConfig = {
+        version: minVersion,
+        active: this.configs.getActive(tenantId),
+      };
+      entry = loading;
+      this.cache.set(tenantId, loading);
+      loading.active.then(
+        // The read may have seen a newer version than asked for: later claims reuse it.
+        (active) => (loading.version = Math.max(loading.version, active?.version ?? 0)),
+        // A failed read must not stick: the next message reads again.
+        () => {
+          if (this.cache.get(tenantId) === loading) {
+            this.cache.delete(tenantId);
+          }
+        },
+      );
     }
     const active = await entry.active;
-    if (active === null) {
+    if (active === null || !active.enabled || active.config === null) {
+      // The provider's pool is no longer needed (disabled, or the tenant has none).
+      void this.factory.release(tenantId).catch(() => undefined);
       return {
         transport: this.factory.builtin(),
-        fallbackReason: 'no provider configured',
+        fallbackReason: active === null ? 'no provider configured' : 'provider disabled',
         fallbackOnFailure: false,
-      };
-    }
-    if (!active.enabled || active.config === null) {
-      return {
-        transport: this.factory.builtin(),
-        fallbackReason: 'provider disabled',
-        fallbackOnFailure: false,
+        configVersion: active?.version ?? null,
       };
     }
     return {
       transport: this.factory.forTenant(tenantId, active.version, active.config),
       fallbackReason: null,
       fallbackOnFailure: active.fallbackOnFailure,
+      configVersion: active.version,
     };
   }
 }

@@ -28,6 +28,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly retriesTotal: Counter<'error_class'>;
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
+  private readonly purgedTotal: Counter<'what'>;
   private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
   private commitWaiting: () => number = () => 0;
 
@@ -82,6 +83,12 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['reason'],
       registers,
     });
+    this.purgedTotal = new Counter({
+      name: 'mailgate_purged_total',
+      help: 'Expired message data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows).',
+      labelNames: ['what'],
+      registers,
+    });
     this.queueStatsErrors = new Counter({
       name: 'mailgate_queue_stats_errors_total',
       help: 'Scrapes whose queue gauges could not be read from the database.',
@@ -129,6 +136,12 @@ export class MetricsService implements OnModuleDestroy {
         waiting.set(this.commitWaiting());
       },
     });
+  }
+
+  purged(what: 'content' | 'message' | 'attempt', count: number): void {
+    if (count > 0) {
+      this.purgedTotal.inc({ what }, count);
+    }
   }
 
   /** The accept path's group commit reports its waiting rows through this. */

@@ -4,6 +4,7 @@ const base: PlainProviderConfig = {
   type: 'custom',
   enabled: true,
   fallbackOnFailure: false,
+  concurrency: {},
   blocks: {
     smtpConfig: {
       smtp_host: 'smtp.example.test',
@@ -29,6 +30,15 @@ describe('diffConfigs (audit trail)', () => {
       'smtpConfig.senderPass': 'secret set',
     });
     expect(JSON.stringify(changes)).not.toContain('old-password');
+  });
+
+  it('records concurrency settings by field, and none when they are the defaults', () => {
+    const after = structuredClone(base);
+    after.concurrency = { maxConnections: 64 };
+    expect(diffConfigs(base, after)).toEqual({
+      'concurrency.maxConnections': { old: null, new: 64 },
+    });
+    expect(connectionChanged(base, after, diffConfigs(base, after))).toBe(false);
   });
 
   it('is empty when nothing changed', () => {

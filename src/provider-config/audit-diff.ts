@@ -7,6 +7,7 @@ import {
   SECRET_REMOVED,
   SECRET_SET,
 } from './provider-config.constants';
+import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
 
@@ -15,6 +16,8 @@ export interface PlainProviderConfig {
   type: ProviderType;
   enabled: boolean;
   fallbackOnFailure: boolean;
+  /** Only the values that differ from the type's defaults (storedConcurrency). */
+  concurrency: ProviderConcurrencySettings;
   blocks: ProviderBlocks;
 }
 
@@ -29,6 +32,9 @@ function flatten(config: PlainProviderConfig | null): Map<string, unknown> {
   out.set('type', config.type);
   out.set('enabled', config.enabled);
   out.set('fallbackOnFailure', config.fallbackOnFailure);
+  for (const [field, value] of Object.entries(config.concurrency)) {
+    out.set(`concurrency.${field}`, value);
+  }
   for (const key of BLOCK_KEYS) {
     const block = config.blocks[key] as Record<string, unknown> | undefined;
     for (const [field, value] of Object.entries(block ?? {})) {

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ProviderErrorDto } from './dto/email-provider.dto';
+import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
 
@@ -21,6 +22,10 @@ export class ProviderConfigEntity {
 
   @Column({ name: 'fallback_on_failure', type: 'boolean' })
   fallbackOnFailure!: boolean;
+
+  /** Extension: pool size / requests in flight, only values that differ from the type's defaults. */
+  @Column({ type: 'jsonb' })
+  concurrency!: ProviderConcurrencySettings;
 
   @Column({ type: 'integer' })
   version!: number;

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { SecretCipher, SecretDecryptionError } from '../common/secret-cipher';
+import {
+  effectiveConcurrency,
+  type ProviderConcurrencySettings,
+} from '../transports/provider-concurrency';
 import type { PlainProviderConfig } from './audit-diff';
 import type { EmailProviderDto, ProviderConfigAuditEntryDto } from './dto/email-provider.dto';
 import type { ProviderConfigAuditEntity } from './provider-config-audit.entity';
@@ -109,6 +113,7 @@ export class ProviderConfigMapper {
       type: row.type,
       enabled: row.enabled,
       fallbackOnFailure: row.fallbackOnFailure,
+      concurrency: row.concurrency,
       blocks: this.decrypt(row.tenantId, row.config),
     };
   }
@@ -128,6 +133,7 @@ export class ProviderConfigMapper {
         ? {}
         : { tencentExmailConfig: masked.tencentExmailConfig }),
       fallbackOnFailure: row.fallbackOnFailure,
+      concurrency: effectiveConcurrency(row.type, row.concurrency),
       version: row.version,
       lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
       lastVerifyError: row.lastVerifyError ?? null,
@@ -156,7 +162,16 @@ export function associatedData(tenantId: string, key: BlockKey): string {
 export function toResolved(
   type: ProviderType,
   blocks: ProviderBlocks,
+  concurrency: ProviderConcurrencySettings = {},
 ): ResolvedProviderConfig | null {
+  const resolved = resolvedBlock(type, blocks);
+  // Settings are stored only where they differ from the defaults; none means the defaults.
+  return resolved === null || Object.keys(concurrency).length === 0
+    ? resolved
+    : { ...resolved, concurrency };
+}
+
+function resolvedBlock(type: ProviderType, blocks: ProviderBlocks): ResolvedProviderConfig | null {
   switch (type) {
     case 'custom':
       return blocks.smtpConfig === undefined ? null : { type, smtpConfig: blocks.smtpConfig };

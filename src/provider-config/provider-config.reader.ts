@@ -6,7 +6,8 @@ import type { ActiveProviderConfig } from './provider-config.types';
 
 /**
  * The dispatcher's read side: the tenant's active provider with secrets decrypted (in memory
- * only), and a one-row version probe so every replica notices a change quickly.
+ * only). The dispatcher learns the current version from its claim statement and reads again
+ * only when its cached one is older.
  */
 @Injectable()
 export class ProviderConfigReader {
@@ -41,11 +42,6 @@ export class ProviderConfigReader {
         { code: 'SECRET_UNREADABLE' },
       );
     }
-    return { ...active, config: toResolved(row.type, blocks) };
-  }
-
-  /** The saved config's version (null: none saved): one primary-key lookup, cheap to poll. */
-  async currentVersion(tenantId: string): Promise<number | null> {
-    return (await this.repository.currentVersion(tenantId))?.version ?? null;
+    return { ...active, config: toResolved(row.type, blocks, row.concurrency) };
   }
 }

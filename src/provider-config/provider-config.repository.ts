@@ -5,6 +5,7 @@ import type { ProviderErrorDto } from './dto/email-provider.dto';
 import { ProviderConfigAuditEntity } from './provider-config-audit.entity';
 import type { AuditAction } from './provider-config.constants';
 import { ProviderConfigEntity } from './provider-config.entity';
+import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
 
@@ -13,6 +14,7 @@ export interface ProviderConfigWrite {
   type: ProviderType;
   enabled: boolean;
   fallbackOnFailure: boolean;
+  concurrency: ProviderConcurrencySettings;
   /** Secrets already encrypted. */
   config: ProviderBlocks;
   /** False when the type and its block are unchanged, so the last verification still applies. */
@@ -38,6 +40,7 @@ interface ConfigRow {
   enabled: boolean;
   config: ProviderBlocks;
   fallback_on_failure: boolean;
+  concurrency: ProviderConcurrencySettings;
   version: number;
   last_verified_at: Date | null;
   last_verify_error: ProviderErrorDto | null;
@@ -53,6 +56,7 @@ function toEntity(row: ConfigRow): ProviderConfigEntity {
     enabled: row.enabled,
     config: row.config,
     fallbackOnFailure: row.fallback_on_failure,
+    concurrency: row.concurrency,
     version: row.version,
     lastVerifiedAt: row.last_verified_at,
     lastVerifyError: row.last_verify_error,
@@ -72,15 +76,6 @@ export class ProviderConfigRepository {
 
   find(tenantId: string): Promise<ProviderConfigEntity | null> {
     return this.dataSource.getRepository(ProviderConfigEntity).findOneBy({ tenantId });
-  }
-
-  /** One primary-key lookup of two small columns: cheap enough to poll every second per tenant. */
-  async currentVersion(tenantId: string): Promise<{ version: number; updatedAt: Date } | null> {
-    const rows: Array<{ version: number; updated_at: Date }> = await this.dataSource.query(
-      'SELECT version, updated_at FROM email_provider_configs WHERE tenant_id = $1',
-      [tenantId],
-    );
-    return rows.length === 0 ? null : { version: rows[0].version, updatedAt: rows[0].updated_at };
   }
 
   /**
@@ -108,13 +103,14 @@ export class ProviderConfigRepository {
       const { write } = decided;
       const rows: ConfigRow[] = await manager.query(
         `INSERT INTO email_provider_configs AS c
-           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by)
-         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6)
+           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by, concurrency)
+         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, $8::jsonb)
          ON CONFLICT (tenant_id) DO UPDATE SET
            type = EXCLUDED.type,
            enabled = EXCLUDED.enabled,
            config = EXCLUDED.config,
            fallback_on_failure = EXCLUDED.fallback_on_failure,
+           concurrency = EXCLUDED.concurrency,
            version = c.version + 1,
            updated_by = EXCLUDED.updated_by,
            updated_at = now(),
@@ -129,6 +125,7 @@ export class ProviderConfigRepository {
           write.fallbackOnFailure,
           actorKeyId,
           write.resetVerification,
+          JSON.stringify(write.concurrency),
         ],
       );
       const saved = toEntity(rows[0]);

@@ -29,11 +29,6 @@ class FakeRepository {
     return this.rows.get(tenantId) ?? null;
   }
 
-  async currentVersion(tenantId: string): Promise<{ version: number; updatedAt: Date } | null> {
-    const row = this.rows.get(tenantId);
-    return row === undefined ? null : { version: row.version, updatedAt: row.updatedAt };
-  }
-
   async save(
     tenantId: string,
     actorKeyId: string | null,
@@ -51,6 +46,7 @@ class FakeRepository {
       enabled: decided.write.enabled,
       config: decided.write.config,
       fallbackOnFailure: decided.write.fallbackOnFailure,
+      concurrency: decided.write.concurrency,
       version: (current?.version ?? 0) + 1,
       lastVerifiedAt: decided.write.resetVerification ? null : (current?.lastVerifiedAt ?? null),
       lastVerifyError: decided.write.resetVerification ? null : (current?.lastVerifyError ?? null),
@@ -213,10 +209,53 @@ describe('ProviderConfigService', () => {
     expect(saved.fallbackOnFailure).toBe(true);
   });
 
+  it('stores concurrency settings that differ from the defaults, keeps them when left out, and shows what applies', async () => {
+    const { service, repository } = setup();
+    const first = await service.configure(principal, smtpBody);
+    expect(first.concurrency).toEqual({ maxConnections: 3, maxMessagesPerConnection: 100 });
+    const tuned = await service.configure(principal, {
+      ...smtpBody,
+      concurrency: { maxConnections: 64, maxMessagesPerConnection: 100 },
+    });
+    expect(tuned).toMatchObject({
+      version: 2,
+      concurrency: { maxConnections: 64, maxMessagesPerConnection: 100 },
+    });
+    // Only the value that differs from the default is stored (and audited).
+    expect(repository.rows.get('tenant-a')!.concurrency).toEqual({ maxConnections: 64 });
+    expect(repository.audit[1].changes).toEqual({
+      'concurrency.maxConnections': { old: null, new: 64 },
+    });
+    // GenAuth's SDK leaves the extension out: the stored settings stay.
+    const kept = await service.configure(principal, { ...smtpBody, enabled: false });
+    expect(kept.concurrency.maxConnections).toBe(64);
+    // A read posted back unchanged is no change.
+    const again = await service.configure(principal, {
+      ...smtpBody,
+      enabled: false,
+      concurrency: kept.concurrency,
+    });
+    expect(again.version).toBe(kept.version);
+    await service.configure(principal, smtpBody);
+    await expect(service.getActive('tenant-a')).resolves.toMatchObject({
+      config: { type: 'custom', concurrency: { maxConnections: 64 } },
+    });
+    // `{}` restores the defaults; SendGrid has no messages-per-connection.
+    const reset = await service.configure(principal, { ...smtpBody, concurrency: {} });
+    expect(reset.concurrency).toEqual({ maxConnections: 3, maxMessagesPerConnection: 100 });
+    const sendGrid = await service.configure(principal, {
+      type: 'sendgrid',
+      enabled: true,
+      sendGridConfig: { sender: 'mailer@example.test', apikey: 'SG.key-0123456789' },
+      concurrency: { maxMessagesPerConnection: 5 },
+    });
+    expect(sendGrid.concurrency).toEqual({ maxConnections: 16, maxMessagesPerConnection: null });
+    expect(repository.rows.get('tenant-a')!.concurrency).toEqual({});
+  });
+
   it('gives the dispatcher decrypted config, null config when disabled, and the version', async () => {
     const { service } = setup();
     await expect(service.getActive('tenant-a')).resolves.toBeNull();
-    await expect(service.currentVersion('tenant-a')).resolves.toBeNull();
     await service.configure(principal, smtpBody);
     await expect(service.getActive('tenant-a')).resolves.toEqual({
       version: 1,
@@ -230,7 +269,6 @@ describe('ProviderConfigService', () => {
       enabled: false,
       config: null,
     });
-    await expect(service.currentVersion('tenant-a')).resolves.toBe(2);
   });
 
   it('throws a config DeliveryError to the dispatcher when the enabled secret cannot be decrypted', async () => {

@@ -8,6 +8,7 @@ import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
 import { DeliveryError } from '../transports/delivery-error';
 import type { MailTransport } from '../transports/mail-transport.interface';
+import { storedConcurrency } from '../transports/provider-concurrency';
 import { TransportFactory } from '../transports/transport.factory';
 import { connectionChanged, diffConfigs, type PlainProviderConfig } from './audit-diff';
 import type { ConfigEmailProviderDto } from './dto/config-email-provider.dto';
@@ -63,11 +64,6 @@ export class ProviderConfigService {
     return this.reader.getActive(tenantId);
   }
 
-  /** For the dispatcher: the saved config's version, one primary-key lookup. */
-  currentVersion(tenantId: string): Promise<number | null> {
-    return this.reader.currentVersion(tenantId);
-  }
-
   /** The saved config with secrets masked, or null when the tenant never saved one. */
   async get(tenantId: string): Promise<EmailProviderDto | null> {
     const row = await this.repository.find(tenantId);
@@ -97,6 +93,8 @@ export class ProviderConfigService {
         type: dto.type,
         enabled: dto.enabled,
         fallbackOnFailure: dto.fallbackOnFailure ?? before?.fallbackOnFailure ?? false,
+        // Absent keeps the stored settings (GenAuth's SDK never sends them), re-read for the new type.
+        concurrency: storedConcurrency(dto.type, dto.concurrency ?? before?.concurrency),
         blocks: mergeMaskedSecrets(input, before?.blocks),
       };
       const changes = diffConfigs(before, after);
@@ -109,6 +107,7 @@ export class ProviderConfigService {
           type: after.type,
           enabled: after.enabled,
           fallbackOnFailure: after.fallbackOnFailure,
+          concurrency: after.concurrency,
           config: this.mapper.encrypt(tenantId, after.blocks),
           resetVerification: connectionChanged(before, after, changes),
         },
@@ -209,7 +208,7 @@ export class ProviderConfigService {
         },
       };
     }
-    const config = toResolved(row.type, blocks);
+    const config = toResolved(row.type, blocks, row.concurrency);
     if (config === null) {
       return {
         error: {

@@ -1,3 +1,4 @@
+import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderType } from './provider-type.enum';
 
 /** Seed field names are GenAuth's and must stay as they are (snake_case included). */
@@ -27,11 +28,15 @@ export interface ExmailConfig {
  * A provider configuration with its secrets in plaintext, as the transports need it.
  * Only ever held in memory; the database keeps the secrets encrypted.
  */
-export type ResolvedProviderConfig =
+export type ResolvedProviderConfig = (
   | { type: 'custom'; smtpConfig: SmtpConfig }
   | { type: 'ali'; aliExmailConfig: ExmailConfig }
   | { type: 'qq'; tencentExmailConfig: ExmailConfig }
-  | { type: 'sendgrid'; sendGridConfig: SendGridConfig };
+  | { type: 'sendgrid'; sendGridConfig: SendGridConfig }
+) & {
+  /** Extension: pool size / requests in flight per replica; absent fields take the type's defaults. */
+  concurrency?: ProviderConcurrencySettings;
+};
 
 // Compile-time check that the union covers every provider type.
 type _Covers = Exclude<ProviderType, ResolvedProviderConfig['type']> extends never ? true : never;

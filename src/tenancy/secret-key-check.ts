@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { LOGGER } from '../common/logger.constants';
-import { SecretCipher } from '../common/secret-cipher';
+import { messageContentAssociatedData, SecretCipher } from '../common/secret-cipher';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
 import {
@@ -94,6 +94,18 @@ export class SecretKeyCheck implements OnModuleInit {
       );
     }
 
+    for (const row of await this.sealedMessages()) {
+      use(
+        row.key_id,
+        'email_messages.payload (sensitive, waiting)',
+        row.n,
+        row.tenants.map((tenantId, i) => ({
+          ciphertext: row.samples[i],
+          associatedData: messageContentAssociatedData(tenantId),
+        })),
+      );
+    }
+
     const known = new Set(this.env.app.secretKeys.map((k) => k.id));
     const problems: string[] = [];
     for (const [keyId, entry] of uses) {
@@ -133,7 +145,9 @@ export class SecretKeyCheck implements OnModuleInit {
     try {
       return await this.db.query<T[]>(sql, params);
     } catch (error) {
-      if ((error as { code?: string }).code === '42P01') {
+      // Undefined table or column: an older schema.
+      const code = (error as { code?: string }).code;
+      if (code === '42P01' || code === '42703') {
         this.log.warn(
           'schema not migrated yet: stored secrets not checked against MAILGATE_SECRET_KEY',
         );
@@ -163,6 +177,21 @@ export class SecretKeyCheck implements OnModuleInit {
          FROM api_keys
         WHERE revoked_at IS NULL AND position(':' in secret_hash) > 1
         GROUP BY 1`,
+    );
+  }
+
+  /** Sensitive messages still waiting with sealed content (the partial index email_messages_sealed_idx). */
+  private sealedMessages(): Promise<
+    Array<{ key_id: string; n: number; tenants: string[]; samples: string[] }>
+  > {
+    return this.rows(
+      `SELECT split_part(payload ->> 'sealed', ':', 1) AS key_id, count(*)::int AS n,
+              (array_agg(tenant_id ORDER BY created_at DESC))[1:${SAMPLES_PER_KEY_ID}] AS tenants,
+              (array_agg(payload ->> 'sealed' ORDER BY created_at DESC))[1:${SAMPLES_PER_KEY_ID}] AS samples
+         FROM email_messages
+        WHERE sensitive AND content_purged_at IS NULL AND payload ->> 'sealed' ~ $1
+        GROUP BY 1`,
+      [CIPHERTEXT_RE.source],
     );
   }
 

@@ -48,5 +48,9 @@ export interface MailTransport {
   send(message: OutboundEmail): Promise<SendResult>;
   /** Connect and authenticate without sending mail. */
   verify(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Refuses new sends, lets those already started finish for up to `graceMs` (default: the
+   * adapter's own grace), then cuts them off.
+   */
+  close(graceMs?: number): Promise<void>;
 }

@@ -127,6 +127,54 @@ describe('TransportFactory', () => {
       }
     });
 
+    it.each<[ResolvedProviderConfig, number]>([
+      [{ type: 'ali', aliExmailConfig: { sender: 'a@example.cn', senderPass: 'x' } }, 3],
+      [{ type: 'qq', tencentExmailConfig: { sender: 'a@example.cn', senderPass: 'x' } }, 3],
+      [
+        { type: 'sendgrid', sendGridConfig: { sender: 'a@example.com', apikey: 'SG.key.value' } },
+        16,
+      ],
+      [
+        {
+          type: 'sendgrid',
+          sendGridConfig: { sender: 'a@example.com', apikey: 'SG.key.value' },
+          concurrency: { maxConnections: 40 },
+        },
+        40,
+      ],
+    ])('sizes %j for %d messages at once', async (config, expected) => {
+      const transport = factory.create(config) as SmtpTransport | SendGridTransport;
+      try {
+        expect(transport.maxConcurrency).toBe(expected);
+      } finally {
+        await transport.close();
+      }
+    });
+
+    it("opens the tenant's SMTP pool size and recycles connections after maxMessagesPerConnection", async () => {
+      const wide = factory.create({
+        ...customConfig(),
+        concurrency: { maxConnections: 4 },
+      }) as SmtpTransport;
+      expect(wide.maxConcurrency).toBe(4);
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => wide.send({ ...message, messageId: `wide-${i}` })),
+      );
+      expect(smtp.connections).toBeGreaterThan(1);
+      expect(smtp.connections).toBeLessThanOrEqual(4);
+      await wide.close();
+      smtp.reset();
+      const narrow = factory.create({
+        ...customConfig(),
+        concurrency: { maxConnections: 1, maxMessagesPerConnection: 2 },
+      });
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) => narrow.send({ ...message, messageId: `narrow-${i}` })),
+      );
+      expect(smtp.connections).toBe(3);
+      await narrow.close();
+    });
+
     it('builds a new adapter every time (the caller closes it)', async () => {
       const first = factory.create(customConfig());
       const second = factory.create(customConfig());

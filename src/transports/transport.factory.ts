@@ -6,6 +6,7 @@ import { aliExmailTransportOptions } from './ali-exmail/ali-exmail.preset';
 import { createBuiltinTransport } from './builtin/builtin-mailer';
 import type { MailTransport } from './mail-transport.interface';
 import { SendGridTransport } from './sendgrid/sendgrid.transport';
+import { DEFAULT_CONCURRENCY } from './provider-concurrency';
 import { DEFAULT_SMTP_PRESETS } from './smtp-presets';
 import type { SmtpPresetTable } from './smtp/smtp-preset';
 import { customSmtpTransportOptions } from './smtp/custom-smtp.options';
@@ -62,17 +63,23 @@ export class TransportFactory implements OnApplicationShutdown {
   create(config: ResolvedProviderConfig): MailTransport {
     switch (config.type) {
       case 'custom':
-        return new SmtpTransport(customSmtpTransportOptions(config.smtpConfig, this.smtpTuning));
+        return new SmtpTransport(
+          customSmtpTransportOptions(config.smtpConfig, this.smtpTuningFor(config)),
+        );
       case 'ali':
         return new SmtpTransport(
-          aliExmailTransportOptions(config.aliExmailConfig, this.presets.ali, this.smtpTuning),
+          aliExmailTransportOptions(
+            config.aliExmailConfig,
+            this.presets.ali,
+            this.smtpTuningFor(config),
+          ),
         );
       case 'qq':
         return new SmtpTransport(
           tencentExmailTransportOptions(
             config.tencentExmailConfig,
             this.presets.qq,
-            this.smtpTuning,
+            this.smtpTuningFor(config),
           ),
         );
       case 'sendgrid':
@@ -82,11 +89,35 @@ export class TransportFactory implements OnApplicationShutdown {
           baseUrl: this.env.mailer.sendgridApiUrl,
           defaultFrom: { email: config.sendGridConfig.sender },
           timeoutMs: this.sendGridTimeoutMs,
+          maxConnections:
+            config.concurrency?.maxConnections ?? DEFAULT_CONCURRENCY.sendgrid.maxConnections,
         });
       default:
         // A provider type without an adapter stops the build here.
         return assertNever(config);
     }
+  }
+
+  /**
+   * The pool of an SMTP provider: the tenant's `concurrency` settings, else the factory's tuning,
+   * else the type's defaults.
+   */
+  private smtpTuningFor(
+    config: ResolvedProviderConfig & { type: 'custom' | 'ali' | 'qq' },
+  ): SmtpTuning {
+    const defaults = DEFAULT_CONCURRENCY[config.type];
+    return {
+      ...this.smtpTuning,
+      maxConnections:
+        config.concurrency?.maxConnections ??
+        this.smtpTuning.maxConnections ??
+        defaults.maxConnections,
+      maxMessages:
+        config.concurrency?.maxMessagesPerConnection ??
+        this.smtpTuning.maxMessages ??
+        defaults.maxMessagesPerConnection ??
+        undefined,
+    };
   }
 
   /** The tenant's adapter for config `version`; a different version replaces (and closes) the cached one. */
@@ -116,7 +147,11 @@ export class TransportFactory implements OnApplicationShutdown {
     return this.builtinTransport;
   }
 
-  /** Closes every cached adapter (pools finish the message they are sending first). */
+  /**
+   * Closes every cached adapter at once: the dispatcher's drain (onModuleDestroy, which Nest runs
+   * before this hook) already gave in-flight sends their bounded time and released their leases,
+   * so a send still hanging now (a stalled relay) must not hold the exit up to the socket timeout.
+   */
   async onApplicationShutdown(): Promise<void> {
     const transports = [...this.tenants.values()].map((entry) => entry.transport);
     if (this.builtinTransport !== undefined) {
@@ -124,7 +159,7 @@ export class TransportFactory implements OnApplicationShutdown {
     }
     this.tenants.clear();
     this.builtinTransport = undefined;
-    const results = await Promise.allSettled(transports.map((transport) => transport.close()));
+    const results = await Promise.allSettled(transports.map((transport) => transport.close(0)));
     const failed = results.filter((result) => result.status === 'rejected').length;
     if (failed > 0) {
       this.logger.warn(`${failed} transport(s) failed to close cleanly at shutdown`);

@@ -19,5 +19,8 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 export const DEFAULT_SMTP_MAX_CONNECTIONS = 3;
 export const DEFAULT_SMTP_MAX_MESSAGES = 100;
 
+/** SendGrid requests in flight per adapter when the tenant sets none (provider-concurrency.ts). */
+export const DEFAULT_SENDGRID_MAX_CONNECTIONS = 16;
+
 /** close() waits this long for sends already started (dispatcher SIGTERM, config change) before cutting them off. */
 export const DEFAULT_CLOSE_GRACE_MS = 15_000;

@@ -1,6 +1,7 @@
 import { acceptWhileInsertsHeld } from '../support/held-inserts';
 import { query } from '../support/database';
-import { http, startTestApp, type HttpResult, type TestApp } from '../support/test-app';
+import { Client } from 'pg';
+import { http, startTestApp, waitFor, type HttpResult, type TestApp } from '../support/test-app';
 import { anEmail, createKey, newTenantId, rootHeaders, type TestKey } from '../factories/emails';
 
 describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
@@ -22,7 +23,49 @@ describe('POST /v1/emails and friends (accept side; dispatcher off)', () => {
     http(t.baseUrl, 'POST', '/v1/emails', { body, headers, token });
 
   it('commits the row before answering 202 { id, status: queued }', async () => {
-    const res = await send(anEmail({ tags: ['otp'], metadata: { userId: 'u1' } }));
+    // A deferred trigger makes every COMMIT that inserted a message wait for an advisory lock the
+    // test holds: while the commit is held, the answer must not have come, nor the row be visible.
+    const holder = new Client({ connectionString: t.db.url });
+    await holder.connect();
+    let res: Awaited<ReturnType<typeof send>>;
+    try {
+      await holder.query(`
+        CREATE FUNCTION test_hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_lock(4711); PERFORM pg_advisory_unlock(4711); RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER test_hold_commit AFTER INSERT ON email_messages
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_hold_commit();`);
+      await holder.query('SELECT pg_advisory_lock(4711)');
+      let answered = false;
+      const pending = send(anEmail({ tags: ['otp'], metadata: { userId: 'u1' } })).then((r) => {
+        answered = true;
+        return r;
+      });
+      await waitFor(
+        async () =>
+          (
+            await holder.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+            )
+          ).rows[0].n === 1 || undefined,
+        { what: 'the accept commit waiting on the held lock' },
+      );
+      expect(answered).toBe(false);
+      expect(
+        (
+          await holder.query('SELECT 1 FROM email_messages WHERE tenant_id = $1 AND tags = $2', [
+            tenant,
+            ['otp'],
+          ])
+        ).rows,
+      ).toEqual([]);
+      await holder.query('SELECT pg_advisory_unlock(4711)');
+      res = await pending;
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      await holder.query(`DROP TRIGGER IF EXISTS test_hold_commit ON email_messages;
+        DROP FUNCTION IF EXISTS test_hold_commit()`);
+      await holder.end();
+    }
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
       statusCode: 202,

@@ -37,16 +37,7 @@ describe('dispatcher: real SMTP and SendGrid-contract servers on loopback', () =
       startSmtpTestServer({ tls: 'none', auth: { user: 'relay-user', pass: 'relay-pass' } }),
       startSendGridTestServer(),
     ]);
-    t = await startTestApp({
-      env: {
-        BUILTIN_MAILER_URL: `smtp://relay-user:relay-pass@127.0.0.1:${relay.port}`,
-        BUILTIN_MAIL_FROM: 'gateway@builtin.test',
-        SENDGRID_API_URL: sendgrid.url,
-        DISPATCH_RETRY_BASE_MS: '100',
-        DISPATCH_MAX_ATTEMPTS: '4',
-        DISPATCH_CONCURRENCY: '8',
-      },
-    });
+    t = await startTestApp({ env: dispatchEnv() });
   });
   afterAll(async () => {
     await t.close();
@@ -57,6 +48,49 @@ describe('dispatcher: real SMTP and SendGrid-contract servers on loopback', () =
     relay.reset();
     sendgrid.reset();
   });
+
+  function dispatchEnv(): Record<string, string> {
+    return {
+      BUILTIN_MAILER_URL: `smtp://relay-user:relay-pass@127.0.0.1:${relay.port}`,
+      BUILTIN_MAIL_FROM: 'gateway@builtin.test',
+      SENDGRID_API_URL: sendgrid.url,
+      DISPATCH_RETRY_BASE_MS: '100',
+      DISPATCH_MAX_ATTEMPTS: '4',
+      DISPATCH_CONCURRENCY: '8',
+    };
+  }
+
+  /** The config-email-provider body that points the tenant at `target`. */
+  function configFor(
+    target: 'smtpA' | 'sendgrid' | 'smtpB' | 'builtin',
+    secondPort: number,
+  ): Record<string, unknown> {
+    const smtp = (port: number, user: string, pass: string) => ({
+      type: 'custom',
+      enabled: true,
+      smtpConfig: {
+        smtp_host: '127.0.0.1',
+        smtp_port: port,
+        sender: user,
+        senderPass: pass,
+        secure: false,
+      },
+    });
+    switch (target) {
+      case 'smtpA':
+        return smtp(provider.port, 'mailer@example.test', 'provider-pass');
+      case 'smtpB':
+        return smtp(secondPort, 'other@example.test', 'other-pass');
+      case 'sendgrid':
+        return {
+          type: 'sendgrid',
+          enabled: true,
+          sendGridConfig: { sender: 'noreply@sg.example.test', apikey: sendgrid.apiKey },
+        };
+      case 'builtin':
+        return { ...smtp(provider.port, 'mailer@example.test', 'provider-pass'), enabled: false };
+    }
+  }
 
   async function tenantWithKey(): Promise<TestKey> {
     return createKey(t, newTenantId());
@@ -262,48 +296,68 @@ describe('dispatcher: real SMTP and SendGrid-contract servers on loopback', () =
     expect(messageIds[0]).toBe(`<${id}@sg.example.test>`);
   });
 
-  it('uses a switched provider for the next messages within 2 s, without a restart', async () => {
+  it('read-your-writes: two instances, 100 rounds switching SMTP A, SendGrid, SMTP B and disabled, 0 wrong', async () => {
     const key = await tenantWithKey();
     const second = await startSmtpTestServer({
       tls: 'none',
       auth: { user: 'other@example.test', pass: 'other-pass' },
     });
+    // A second gateway on the same database: either may claim any message.
+    const replica = await startTestApp({ db: t.db, env: dispatchEnv() });
+    type Target = 'smtpA' | 'sendgrid' | 'smtpB' | 'builtin';
+    // Every transition of the cycle is a switch the dispatcher must notice: custom -> sendgrid,
+    // sendgrid -> custom (another server and login), custom -> disabled, disabled -> custom.
+    const cycle: Target[] = ['smtpA', 'sendgrid', 'smtpB', 'builtin'];
+    const sent: Array<{ id: string; target: Target; version: number }> = [];
     try {
-      await configureSmtp(t, key.token, {
-        port: provider.port,
-        user: 'mailer@example.test',
-        pass: 'provider-pass',
-      });
-      const before = await accept(key);
-      expect((await final(key, before)).status).toBe('sent');
-      await configureSmtp(t, key.token, {
-        port: second.port,
-        user: 'other@example.test',
-        pass: 'other-pass',
-      });
-      const switchedAt = Date.now();
-      const late: string[] = [];
-      while (Date.now() - switchedAt < 3_000) {
-        const id = await accept(
-          key,
-          anEmail({ subject: `after switch ${Date.now() - switchedAt}` }),
-        );
-        if (Date.now() - switchedAt >= 2_000) {
-          late.push(id);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      for (const id of late) {
-        expect(await final(key, id)).toMatchObject({
-          status: 'sent',
-          transport: 'provider:custom',
+      for (let round = 0; round < 100; round++) {
+        const target = cycle[round % cycle.length];
+        const admin = round % 2 === 0 ? t : replica;
+        const sender = round % 2 === 0 ? replica : t;
+        const saved = await http(admin.baseUrl, 'POST', '/api/v3/config-email-provider', {
+          token: key.token,
+          body: configFor(target, second.port),
         });
+        expect(saved.body.statusCode).toBe(200);
+        // Sent right after the answer, through the other instance; the next switch waits for
+        // its final status so "the config of its accept time" is exactly one version.
+        const res = await http(sender.baseUrl, 'POST', '/v1/emails', {
+          token: key.token,
+          body: anEmail({ subject: `round ${round}` }),
+          headers: { prefer: 'wait=15' },
+        });
+        expect(res.status).toBe(200);
+        sent.push({ id: res.body.data.id as string, target, version: saved.body.data.version });
       }
-      const lateAtSecond = second.messages.filter((m) =>
-        late.some((id) => m.parsed.messageId === `<${id}@example.test>`),
-      );
-      expect(lateAtSecond).toHaveLength(late.length);
+      const arrivedAt = (id: string): Target[] => [
+        ...(provider.messages.some((m) => m.parsed.messageId?.startsWith(`<${id}@`))
+          ? (['smtpA'] as const)
+          : []),
+        ...(second.messages.some((m) => m.parsed.messageId?.startsWith(`<${id}@`))
+          ? (['smtpB'] as const)
+          : []),
+        ...(relay.messages.some((m) => m.parsed.messageId?.startsWith(`<${id}@`))
+          ? (['builtin'] as const)
+          : []),
+        ...(sendgrid.messages.some((m) =>
+          (m.body as { headers?: Record<string, string> }).headers?.['Message-ID']?.startsWith(
+            `<${id}@`,
+          ),
+        )
+          ? (['sendgrid'] as const)
+          : []),
+      ];
+      const wrong = sent.filter(({ id, target }) => {
+        const where = arrivedAt(id);
+        return where.length !== 1 || where[0] !== target;
+      });
+      expect(wrong).toEqual([]);
+      for (const { id, version } of sent) {
+        const res = await http(t.baseUrl, 'GET', `/v1/emails/${id}`, { token: key.token });
+        expect(res.body.data).toMatchObject({ status: 'sent', providerConfigVersion: version });
+      }
     } finally {
+      await replica.close();
       await second.close();
     }
   });

@@ -3,6 +3,15 @@ import { startChildApp, type ChildApp } from '../support/child-app';
 import { startSlowSmtpSink, type SlowSmtpSink } from '../support/slow-smtp';
 import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
 import { anEmail, configureSmtp, createKey, newTenantId } from '../factories/emails';
+import { parseExposition } from '../operability/prometheus-text';
+
+/** Messages this one instance sent (its own metrics registry), over every transport label. */
+async function sentBy(t: TestApp): Promise<number> {
+  const res = await http(t.baseUrl, 'GET', '/metrics');
+  return parseExposition(res.text)
+    .samples.filter((s) => s.name === 'mailgate_emails_sent_total')
+    .reduce((n, s) => n + s.value, 0);
+}
 
 async function statusCounts(url: string): Promise<Record<string, number>> {
   const rows = await query<{ status: string; n: number }>(
@@ -63,6 +72,11 @@ describe('replicas, crashes and shutdown (one database, several gateways)', () =
     expect(sink.messageIds).toHaveLength(500);
     expect(duplicates(sink.messageIds)).toEqual([]);
     expect(new Set(sink.messageIds)).toEqual(new Set(ids.map((id) => `<${id}@example.test>`)));
+    // Both instances took part: neither stood idle while the other sent everything.
+    const [byA, byB] = await Promise.all([sentBy(a), sentBy(b)]);
+    expect(byA + byB).toBe(500);
+    expect(byA).toBeGreaterThan(0);
+    expect(byB).toBeGreaterThan(0);
   });
 
   it('claims the expired leases of a dead replica ahead of a queued backlog', async () => {
@@ -138,7 +152,7 @@ describe('replicas, crashes and shutdown (one database, several gateways)', () =
       user: 'u@example.test',
       pass: 'p',
     });
-    await batch(gw, key.token, 40);
+    const ids = await batch(gw, key.token, 40);
     await waitFor(() => sink.messageIds.length >= 4, {
       timeoutMs: 30_000,
       what: 'first deliveries',
@@ -165,5 +179,8 @@ describe('replicas, crashes and shutdown (one database, several gateways)', () =
       timeoutMs: 60_000,
       what: 'all 40 sent',
     });
+    // Draining finished the in-flight sends instead of leaving them to be sent again.
+    expect(duplicates(sink.messageIds)).toEqual([]);
+    expect(new Set(sink.messageIds)).toEqual(new Set(ids.map((id) => `<${id}@example.test>`)));
   });
 });

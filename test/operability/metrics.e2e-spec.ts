@@ -1,7 +1,7 @@
 import { anEmail, createKey, newTenantId } from '../factories/emails';
 import { freePort } from '../support/child-app';
 import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
-import { parseExposition, sampleValue, type Exposition } from './prometheus-text';
+import { parseExposition, requireSample, sampleValue, type Exposition } from './prometheus-text';
 
 async function scrape(baseUrl: string): Promise<Exposition> {
   const res = await http(baseUrl, 'GET', '/metrics');
@@ -58,11 +58,12 @@ describe('GET /metrics', () => {
     expect(exposition.types.get('mailgate_send_attempt_duration_seconds')).toBe('histogram');
     expect(exposition.types.get('mailgate_queue_messages')).toBe('gauge');
     expect(
-      sampleValue(exposition, 'mailgate_queue_messages', { status: 'queued' }),
+      requireSample(exposition, 'mailgate_queue_messages', { status: 'queued' }),
     ).toBeGreaterThanOrEqual(0);
-    expect(Number.isFinite(sampleValue(exposition, 'mailgate_queue_oldest_age_seconds'))).toBe(
+    expect(Number.isFinite(requireSample(exposition, 'mailgate_queue_oldest_age_seconds'))).toBe(
       true,
     );
+    expect(Number.isFinite(requireSample(exposition, 'mailgate_queue_due_lag_seconds'))).toBe(true);
   });
 
   it('counts a message sent without a provider: accepted, a built-in fallback, sent by builtin', async () => {
@@ -190,12 +191,17 @@ describe('metrics of failures and of the queue', () => {
       });
       expect(res.status).toBe(202);
       const exposition = await scrape(t.baseUrl);
-      expect(sampleValue(exposition, 'mailgate_queue_messages', { status: 'queued' })).toBe(3);
-      expect(sampleValue(exposition, 'mailgate_queue_messages', { status: 'sending' })).toBe(0);
-      expect(sampleValue(exposition, 'mailgate_queue_oldest_age_seconds')).toBeGreaterThanOrEqual(
-        0,
+      expect(requireSample(exposition, 'mailgate_queue_messages', { status: 'queued' })).toBe(3);
+      expect(requireSample(exposition, 'mailgate_queue_messages', { status: 'sending' })).toBe(0);
+      // The messages are due at once and nothing claims them: both ages must rise above 0.
+      const later = await waitFor(
+        async () => {
+          const e = await scrape(t.baseUrl);
+          return requireSample(e, 'mailgate_queue_due_lag_seconds') > 0.2 ? e : undefined;
+        },
+        { timeoutMs: 10_000, what: 'due lag above 0.2 s with no worker' },
       );
-      expect(sampleValue(exposition, 'mailgate_queue_due_lag_seconds')).toBeGreaterThanOrEqual(0);
+      expect(requireSample(later, 'mailgate_queue_oldest_age_seconds')).toBeGreaterThan(0.2);
       // Counters are this instance's own: the other apps of this process do not leak in.
       expect(sampleValue(exposition, 'mailgate_emails_accepted_total', { route: 'batch' })).toBe(3);
     } finally {

@@ -93,3 +93,18 @@ export function sampleValue(
   }
   return matching[0]?.value ?? 0;
 }
+
+/** Like sampleValue, but a missing series fails the test instead of reading as 0. */
+export function requireSample(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const found = exposition.samples.some(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  if (!found) {
+    throw new Error(`no sample of ${name} with ${JSON.stringify(labels)}`);
+  }
+  return sampleValue(exposition, name, labels);
+}

@@ -202,6 +202,7 @@ describe('POST /api/v3/config-email-provider and GET /api/v3/get-email-provider'
       type: 'custom',
       smtpConfig: { ...(body.smtpConfig as object), senderPass: MASK },
       fallbackOnFailure: false,
+      concurrency: { maxConnections: 3, maxMessagesPerConnection: 100 },
       version: 1,
       lastVerifiedAt: null,
       lastVerifyError: null,
@@ -214,6 +215,45 @@ describe('POST /api/v3/config-email-provider and GET /api/v3/get-email-provider'
       data: expected,
     });
     expect((await getProvider(t, key.token)).body.data).toEqual(expected);
+  });
+
+  it('stores the concurrency extension, shows what applies, and keeps it when a body leaves it out', async () => {
+    const tenant = newTenantId();
+    const key = await newKey(ALL_SCOPES, tenant);
+    const tuned = await configure(t, key.token, {
+      ...customBody(),
+      concurrency: { maxConnections: 64, maxMessagesPerConnection: 500 },
+    });
+    expect(tuned.body.data.concurrency).toEqual({
+      maxConnections: 64,
+      maxMessagesPerConnection: 500,
+    });
+    const [row] = await query(
+      t.db.url,
+      `SELECT concurrency FROM email_provider_configs WHERE tenant_id = $1`,
+      [tenant],
+    );
+    expect(row.concurrency).toEqual({ maxConnections: 64, maxMessagesPerConnection: 500 });
+    // GenAuth's SDK never sends the extension: the stored settings stay.
+    await configure(t, key.token, { ...customBody(), enabled: false });
+    expect((await getProvider(t, key.token)).body.data.concurrency.maxConnections).toBe(64);
+    const sendGrid = await configure(t, key.token, {
+      ...sendGridBody(aSecret('sendgrid')),
+      concurrency: { maxConnections: 32 },
+    });
+    expect(sendGrid.body.data.concurrency).toEqual({
+      maxConnections: 32,
+      maxMessagesPerConnection: null,
+    });
+    const bad = await configure(t, key.token, {
+      ...customBody(),
+      concurrency: { maxConnections: 1000, maxMessagesPerConnection: 0 },
+    });
+    expect(bad.body.statusCode).toBe(400);
+    expect(failingFields(bad)).toEqual([
+      'concurrency.maxConnections',
+      'concurrency.maxMessagesPerConnection',
+    ]);
   });
 
   it.each([

@@ -194,8 +194,8 @@ describe('reliability: secrets never leave', () => {
         body: configBody(type, wrong),
       });
       expect(resaved.body.statusCode).toBe(200);
-      // A change applies within the gateway's config cache window (about a second): send until
-      // a message goes through the new, wrong secret.
+      // Read-your-writes: the next message goes through the new, wrong secret (polled only to
+      // ride out the first attempt's retry schedule).
       const failed = await waitFor(
         async () => {
           const outcome = await sendAndWait(key);

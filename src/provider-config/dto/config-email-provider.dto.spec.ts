@@ -76,6 +76,24 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
       { type: 'custom', enabled: true, smtpConfig: smtp, fallbackOnFailure: true },
     ],
     [
+      'the concurrency extension at its bounds',
+      {
+        type: 'custom',
+        enabled: true,
+        smtpConfig: smtp,
+        concurrency: { maxConnections: 128, maxMessagesPerConnection: 1 },
+      },
+    ],
+    [
+      'concurrency with defaults (empty, or null as a SendGrid read shows it)',
+      {
+        type: 'sendgrid',
+        enabled: true,
+        sendGridConfig: sendGrid,
+        concurrency: { maxConnections: 1, maxMessagesPerConnection: null },
+      },
+    ],
+    [
       'masked secrets (resolved later)',
       { type: 'custom', enabled: true, smtpConfig: { ...smtp, senderPass: '********' } },
     ],
@@ -243,6 +261,24 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
       'fallbackOnFailure as a number',
       { type: 'custom', enabled: false, fallbackOnFailure: 1 },
       ['fallbackOnFailure'],
+    ],
+    [
+      'concurrency out of bounds, fractional, or with an unknown field',
+      {
+        type: 'custom',
+        enabled: false,
+        concurrency: { maxConnections: 0, maxMessagesPerConnection: 2.5, maxRequests: 4 },
+      },
+      [
+        'concurrency.maxConnections',
+        'concurrency.maxMessagesPerConnection',
+        'concurrency.maxRequests',
+      ],
+    ],
+    [
+      'concurrency that is not an object',
+      { type: 'custom', enabled: false, concurrency: 8 },
+      ['concurrency'],
     ],
     [
       'several failures at once, all named',

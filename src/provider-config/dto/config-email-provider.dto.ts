@@ -1,4 +1,14 @@
-import { Allow, IsBoolean, IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  Allow,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { PROVIDER_TYPES, type ProviderType } from '../provider-type.enum';
 import {
   ExmailConfigDto,
@@ -6,6 +16,7 @@ import {
   SendGridConfigDto,
   SmtpConfigDto,
 } from './provider-blocks.dto';
+import { ProviderConcurrencyDto } from './provider-concurrency.dto';
 
 const requiredIfEnabled =
   (type: ProviderType) =>
@@ -14,7 +25,7 @@ const requiredIfEnabled =
 
 /**
  * Body of POST /api/v3/config-email-provider: GenAuth's `ConfigEmailProviderDto` plus the
- * `fallbackOnFailure` extension. The chosen type's block is required when enabled; any block
+ * `fallbackOnFailure` and `concurrency` extensions. The chosen type's block is required when enabled; any block
  * present is validated. Secrets may be the mask to keep the stored ones.
  */
 export class ConfigEmailProviderDto {
@@ -40,6 +51,16 @@ export class ConfigEmailProviderDto {
   @IsOptional()
   @IsBoolean()
   fallbackOnFailure?: boolean;
+
+  /**
+   * Extension: connections (SMTP) or requests in flight (SendGrid) per replica. Absent keeps the
+   * stored value; `{}` restores the provider type's defaults.
+   */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ProviderConcurrencyDto)
+  concurrency?: ProviderConcurrencyDto;
 
   /** Optional optimistic lock: the version this edit was read at; a newer saved one answers 409. */
   @IsOptional()

@@ -1,4 +1,5 @@
 import type { DeliveryErrorClass } from '../../transports/delivery-error';
+import type { ProviderConcurrency } from '../../transports/provider-concurrency';
 import type { AuditAction } from '../provider-config.constants';
 import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
 import type { ProviderType } from '../provider-type.enum';
@@ -13,7 +14,7 @@ export interface ProviderErrorDto {
 
 /**
  * GenAuth's `EmailProviderDto` (secrets masked) plus mailgate's extras: `fallbackOnFailure`,
- * `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`.
+ * `concurrency` (the values that apply, defaults filled in), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`.
  */
 export interface EmailProviderDto {
   enabled: boolean;
@@ -23,6 +24,7 @@ export interface EmailProviderDto {
   aliExmailConfig?: ExmailConfig;
   tencentExmailConfig?: ExmailConfig;
   fallbackOnFailure: boolean;
+  concurrency: ProviderConcurrency;
   version: number;
   lastVerifiedAt: string | null;
   lastVerifyError: ProviderErrorDto | null;

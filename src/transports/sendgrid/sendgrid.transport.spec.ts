@@ -194,6 +194,39 @@ describe('SendGridTransport', () => {
     });
   });
 
+  describe('concurrency', () => {
+    it('keeps at most maxConnections requests in flight, over reused keep-alive sockets', async () => {
+      const slow = await startSendGridTestServer({ apiKey: API_KEY, answerDelayMs: 50 });
+      const sender = transport({ baseUrl: slow.url, maxConnections: 3 });
+      try {
+        expect(sender.maxConcurrency).toBe(3);
+        const send = (i: number): Promise<unknown> =>
+          sender.send(message({ messageId: `sg-pool-${i}`, attachments: undefined }));
+        await Promise.all(Array.from({ length: 12 }, (_, i) => send(i)));
+        await Promise.all(Array.from({ length: 6 }, (_, i) => send(100 + i)));
+        expect(slow.messages).toHaveLength(18);
+        expect(slow.maxInFlight).toBe(3);
+        expect(slow.connections).toBe(3);
+      } finally {
+        await sender.close();
+        await slow.close();
+      }
+    });
+
+    it('lets a request already sent finish when closed', async () => {
+      const slow = await startSendGridTestServer({ apiKey: API_KEY, answerDelayMs: 100 });
+      const sender = transport({ baseUrl: slow.url });
+      try {
+        const sending = sender.send(message({ attachments: undefined }));
+        await new Promise((resolve) => setImmediate(resolve));
+        await sender.close();
+        await expect(sending).resolves.toMatchObject({ rejected: [] });
+      } finally {
+        await slow.close();
+      }
+    });
+  });
+
   describe('error classes from real HTTP answers', () => {
     it('400 from the validating server → rejected, naming the fields', async () => {
       const error = await rejection(

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { inspect } from 'node:util';
 import { Client } from '@sendgrid/client';
 import type { ClientRequest } from '@sendgrid/client/src/request';
@@ -14,7 +16,7 @@ import type {
   SendResult,
 } from '../mail-transport.interface';
 import { messageIdHeader } from '../outbound-message';
-import { DEFAULT_HTTP_TIMEOUT_MS } from '../transports.constants';
+import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_SENDGRID_MAX_CONNECTIONS } from '../transports.constants';
 
 export interface SendGridTransportOptions {
   /** `MailTransport.name`, e.g. `provider:sendgrid` or `builtin`. */
@@ -25,6 +27,8 @@ export interface SendGridTransportOptions {
   /** From of messages that do not name one (the configured sender). */
   defaultFrom: EmailAddress;
   timeoutMs?: number;
+  /** Requests in flight at once, each on its own keep-alive socket; more wait for a free socket. */
+  maxConnections?: number;
 }
 
 /** custom_args key carrying the outbox id, echoed in SendGrid's event webhook. */
@@ -93,7 +97,11 @@ function headerOf(response: ClientResponse, name: string): string | null {
 /** SendGrid v3 Web API through a private MailService/Client pair, never the module's shared singleton. */
 export class SendGridTransport implements MailTransport {
   readonly name: string;
+  /** Requests this adapter has in flight at most: its agent's socket count. */
+  readonly maxConcurrency: number;
   private readonly client = new MailBodyOnlyClient();
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly mail = new MailService();
   private readonly defaultFrom: EmailAddress;
 
@@ -120,9 +128,19 @@ export class SendGridTransport implements MailTransport {
     }
     this.name = options.name;
     this.defaultFrom = options.defaultFrom;
+    this.maxConcurrency = options.maxConnections ?? DEFAULT_SENDGRID_MAX_CONNECTIONS;
+    // One keep-alive agent per adapter: TLS handshakes are paid once per socket, not per message,
+    // and maxSockets bounds this tenant's requests in flight (axios' default agent has no bound).
+    const agentOptions = { keepAlive: true, maxSockets: this.maxConcurrency };
+    const plain = baseUrl.protocol === 'http:';
+    this.agent = plain ? new HttpAgent(agentOptions) : new HttpsAgent(agentOptions);
     this.client.setApiKey(apiKey);
     // setApiKey resets baseUrl to the public region host, so the configured one goes second.
     this.client.setDefaultRequest('baseUrl', baseUrl.toString());
+    // axios picks the agent by the URL's scheme; the client's type only names httpsAgent.
+    this.client.setDefaultRequest({
+      [plain ? 'httpAgent' : 'httpsAgent']: this.agent,
+    } as unknown as ClientRequest);
     this.mail.setClient(this.client);
     this.mail.setTimeout(options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
   }
@@ -130,10 +148,14 @@ export class SendGridTransport implements MailTransport {
   async send(message: OutboundEmail): Promise<SendResult> {
     const { data, recipients } = this.toMailData(message);
     let response: ClientResponse;
+    const sending = this.mail.send(data);
+    this.inFlight.add(sending);
     try {
-      [response] = await this.mail.send(data);
+      [response] = await sending;
     } catch (error) {
       throw mapSendGridError(error);
+    } finally {
+      this.inFlight.delete(sending);
     }
     // Any 2xx: SendGrid accepted every recipient; bounces arrive later through its event webhook.
     return {
@@ -162,8 +184,11 @@ export class SendGridTransport implements MailTransport {
     }
   }
 
-  /** Nothing to release: every request is its own HTTP call. */
-  async close(): Promise<void> {}
+  /** Lets requests already sent finish (each bounded by the HTTP timeout), then closes the sockets. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    this.agent.destroy();
+  }
 
   toJSON(): { name: string } {
     return { name: this.name };

@@ -65,6 +65,8 @@ function fail(message: string): never {
 /** Pooled SMTP delivery through nodemailer, TLS verified, every wait bounded. */
 export class SmtpTransport implements MailTransport {
   readonly name: string;
+  /** Messages this adapter sends at once: the pool size; more wait inside nodemailer's queue. */
+  readonly maxConcurrency: number;
   private readonly mailer: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly defaultFrom?: EmailAddress;
   private readonly requiredFrom?: string;
@@ -83,6 +85,7 @@ export class SmtpTransport implements MailTransport {
     this.defaultFrom = options.defaultFrom?.email.includes('@') ? options.defaultFrom : undefined;
     this.requiredFrom = options.requiredFrom?.toLowerCase();
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    this.maxConcurrency = options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS;
     const connection: SMTPPoolOptions = {
       pool: true,
       host: options.host,
@@ -95,7 +98,7 @@ export class SmtpTransport implements MailTransport {
       greetingTimeout: options.greetingTimeoutMs ?? DEFAULT_GREETING_TIMEOUT_MS,
       socketTimeout: options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
       dnsTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
-      maxConnections: options.maxConnections ?? DEFAULT_SMTP_MAX_CONNECTIONS,
+      maxConnections: this.maxConcurrency,
       maxMessages: options.maxMessages ?? DEFAULT_SMTP_MAX_MESSAGES,
       // Close idle pooled connections with QUIT before the socket timeout kills them.
       idleTimeout: Math.floor((options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS) / 2),
@@ -171,9 +174,10 @@ export class SmtpTransport implements MailTransport {
 
   /**
    * Refuses new sends at once, lets the ones already started (queued in the pool included)
-   * finish for up to `closeGraceMs`, then closes the pool, cutting off whatever is left.
+   * finish for up to `graceMs` (default `closeGraceMs`), then closes the pool, cutting off whatever
+   * is left.
    */
-  async close(): Promise<void> {
+  async close(graceMs = this.closeGraceMs): Promise<void> {
     if (this.closed) {
       return;
     }
@@ -181,7 +185,7 @@ export class SmtpTransport implements MailTransport {
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), this.closeGraceMs);
+        timer = setTimeout(() => resolve('timeout'), graceMs);
       });
       const outcome = await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);

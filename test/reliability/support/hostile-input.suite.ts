@@ -83,11 +83,15 @@ const CONFIG_BASES: Array<Record<string, unknown>> = [
     enabled: true,
     sendGridConfig: { sender: 'noreply@example.test', apikey: 'SG.fuzz-key' },
   },
-  { type: 'ali', enabled: true, aliExmailConfig: { sender: 'a@example.test', senderPass: 'p' } },
+  {
+    type: 'ali',
+    enabled: true,
+    aliExmailConfig: { sender: 'a@example.test', senderPass: 'fuzz-ali-pass' },
+  },
   {
     type: 'qq',
     enabled: false,
-    tencentExmailConfig: { sender: 'q@example.test', senderPass: 'p' },
+    tencentExmailConfig: { sender: 'q@example.test', senderPass: 'fuzz-qq-pass' },
   },
 ];
 
@@ -137,6 +141,8 @@ export function describeHostileInput(runs: number): void {
     let configTenant: string;
     let pg: Client;
     const ran = new Map<string, number>();
+    /** statusCode answered, per route: the fuzz must reach past authentication, into validation. */
+    const outcomes = new Map<string, Map<number, number>>();
 
     beforeAll(async () => {
       t = await startTestApp({
@@ -231,6 +237,33 @@ export function describeHostileInput(runs: number): void {
       ran.set(route, (ran.get(route) ?? 0) + 1);
     }
 
+    function tally(route: string, statusCode: number): void {
+      const byCode = outcomes.get(route) ?? new Map<number, number>();
+      byCode.set(statusCode, (byCode.get(statusCode) ?? 0) + 1);
+      outcomes.set(route, byCode);
+    }
+
+    /**
+     * A fuzz that only ever hit the 401 (or 415) path would pass green while testing nothing:
+     * at least a third of the cases must reach validation (400) or be accepted.
+     */
+    function expectSpread(route: string, accepted: number[]): void {
+      const byCode = outcomes.get(route) ?? new Map<number, number>();
+      const total = [...byCode.values()].reduce((a, b) => a + b, 0);
+      const at = (code: number): number => byCode.get(code) ?? 0;
+      const reached = at(400) + accepted.reduce((n, code) => n + at(code), 0);
+      expect({ route, total, reached: reached >= total / 3 }).toEqual({
+        route,
+        total,
+        reached: true,
+      });
+      expect(at(400)).toBeGreaterThan(0);
+      expect(accepted.some((code) => at(code) > 0)).toBe(true);
+    }
+
+    /** Every secret the config fuzz may save: none may ever be read back. */
+    const FUZZ_SECRETS = /fuzz-pass|SG\.fuzz-key|fuzz-ali-pass|fuzz-qq-pass/;
+
     /** Some requests carry a (wrong) GenAuth signature, so the signature code reads the body too. */
     const auth = fc.oneof(
       { weight: 5, arbitrary: fc.constant('bearer') },
@@ -261,12 +294,14 @@ export function describeHostileInput(runs: number): void {
           const before = await queued();
           const res = await post('/v1/emails', serialize(doc), headersFor(emailKey, how, type));
           expectEnvelope('/v1/emails', res);
+          tally('/v1/emails', res.body.statusCode);
           const after = await queued();
           expect(after - before).toBe(res.status === 202 ? 1 : 0);
         }),
         { numRuns: runs },
       );
       expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
+      expectSpread('/v1/emails', [202]);
     });
 
     it(`POST /v1/emails/batch: ${runs} generated bodies, stored count = accepted count`, async () => {
@@ -300,6 +335,7 @@ export function describeHostileInput(runs: number): void {
             headersFor(emailKey, how, type),
           );
           expectEnvelope('/v1/emails/batch', res);
+          tally('/v1/emails/batch', res.body.statusCode);
           const after = await queued();
           const accepted =
             res.status === 202 ? (res.body.data as { accepted: number }).accepted : 0;
@@ -307,6 +343,7 @@ export function describeHostileInput(runs: number): void {
         }),
         { numRuns: runs },
       );
+      expectSpread('/v1/emails/batch', [202]);
     });
 
     it(`POST /api/v3/config-email-provider: ${runs} generated bodies, config untouched when refused`, async () => {
@@ -329,15 +366,25 @@ export function describeHostileInput(runs: number): void {
             headersFor(configKey, how, type),
           );
           expectEnvelope('/api/v3/config-email-provider', res);
+          tally('/api/v3/config-email-provider', res.body.statusCode);
           if (res.body.statusCode !== 200) {
             expect(await configState()).toBe(before);
           }
-          // Whatever was saved, a read never shows a secret.
-          expect(res.text).not.toMatch(/fuzz-pass|SG\.fuzz-key/);
+          // Whatever was saved, the answer never shows a secret...
+          expect(res.text).not.toMatch(FUZZ_SECRETS);
         }),
         { numRuns: runs },
       );
-      expect(await queued()).toBeGreaterThanOrEqual(0);
+      expectSpread('/api/v3/config-email-provider', [200]);
+      // ...nor does any later read of what was saved, or of its history.
+      for (const path of ['/api/v3/get-email-provider', '/api/v3/email-provider-history']) {
+        const read = await fetch(`${t.baseUrl}${path}`, {
+          headers: { authorization: `Bearer ${configKey.token}` },
+        });
+        const text = await read.text();
+        expect(JSON.parse(text)).toMatchObject({ statusCode: 200 });
+        expect(text).not.toMatch(FUZZ_SECRETS);
+      }
     });
 
     it(`query strings and path ids: ${Math.ceil(runs / 3)} generated, never a 5xx`, async () => {

@@ -18,16 +18,19 @@ export interface SmtpSink {
   port: number;
   /** Message-ID of every acknowledged message, duplicates included, in order. */
   readonly messageIds: string[];
+  /** Each acknowledged message with the login its connection authenticated as (none: ''). */
+  readonly deliveries: Array<{ messageId: string; user: string; from: string }>;
   /** DATA commands seen, stalled ones included. */
   readonly dataCommands: number;
   /** DATA commands left unanswered, and how long each waited before its client hung up. */
-  readonly stalled: Array<{ at: number; closedAfterMs?: number }>;
+  readonly stalled: Array<{ at: number; messageId: string; closedAfterMs?: number }>;
   close(): Promise<void>;
 }
 
 /** Plain SMTP on loopback (any credentials), with optional delays and hung replies. */
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messageIds: string[] = [];
+  const deliveries: SmtpSink['deliveries'] = [];
   const stalled: SmtpSink['stalled'] = [];
   const hung = new Map<string, { entry: SmtpSink['stalled'][number]; done: () => void }>();
   let dataCommands = 0;
@@ -54,7 +57,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       simpleParser(stream).then(
         (parsed) => {
           if (stall) {
-            const entry = { at: Date.now() };
+            const entry = { at: Date.now(), messageId: parsed.messageId ?? '' };
             stalled.push(entry);
             // Answered only once the client is gone, so nothing is ever acknowledged.
             hung.set(session.id, {
@@ -65,6 +68,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           }
           setTimeout(() => {
             messageIds.push(parsed.messageId ?? '');
+            deliveries.push({
+              messageId: parsed.messageId ?? '',
+              user: typeof session.user === 'string' ? session.user : '',
+              from: parsed.from?.value[0]?.address ?? '',
+            });
             callback(null);
           }, options.delayMs ?? 0);
         },
@@ -80,6 +88,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   return {
     port: (server.server.address() as AddressInfo).port,
     messageIds,
+    deliveries,
     get dataCommands() {
       return dataCommands;
     },

@@ -24,6 +24,8 @@ export interface SendGridTestServerOptions {
   scopes?: string[];
   /** Largest request body; larger ones answer 413. Default 30 MiB, SendGrid's limit. */
   maxBodyBytes?: number;
+  /** Holds every answer this long, as a distant API would (to observe requests in flight). */
+  answerDelayMs?: number;
 }
 
 export interface SendGridScriptedResponse {
@@ -64,6 +66,10 @@ export interface SendGridTestServer {
   readonly messages: ReceivedSendGridMail[];
   /** Every request, accepted or not. */
   readonly requests: SendGridRecordedRequest[];
+  /** TCP connections accepted so far (keep-alive reuses them). */
+  readonly connections: number;
+  /** Most requests that were being answered at one time. */
+  readonly maxInFlight: number;
   /** Makes the next request(s) to a route answer `status`, whatever the body. */
   respond(response: SendGridScriptedResponse): void;
   /** Resolves once at least `count` mails were accepted; rejects after `timeoutMs`. */
@@ -215,13 +221,23 @@ export async function startSendGridTestServer(
     reply(202, undefined, { 'x-message-id': messageId });
   };
 
+  let connections = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) {
-        send(res, 500, errorBody(500));
-      }
-    });
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once('close', () => (inFlight -= 1));
+    const delay = new Promise((resolve) => setTimeout(resolve, options.answerDelayMs ?? 0));
+    delay
+      .then(() => handle(req, res))
+      .catch(() => {
+        if (!res.headersSent) {
+          send(res, 500, errorBody(500));
+        }
+      });
   });
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -234,6 +250,12 @@ export async function startSendGridTestServer(
     apiKey,
     messages,
     requests,
+    get connections() {
+      return connections;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
     respond(response) {
       scripts.push({
         status: response.status,
@@ -274,6 +296,8 @@ export async function startSendGridTestServer(
       messages.length = 0;
       requests.length = 0;
       scripts.length = 0;
+      connections = 0;
+      maxInFlight = 0;
     },
     close() {
       server.closeAllConnections();

@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+/** Arbitrary but fixed, beside MIGRATION_LOCK_ID: one purge at a time across replicas. */
+export const PURGE_LOCK_ID = 7_305_114_023;
+
+/**
+ * Each batch is its own short transaction: a statement that runs longer is cancelled rather than
+ * hold back vacuum, and a row lock it would have to wait for ends the batch instead (the rows
+ * it selects are final, so only a retry or an event writer could hold one, briefly).
+ */
+const STATEMENT_TIMEOUT_MS = 5_000;
+const LOCK_TIMEOUT_MS = 100;
+
+export interface DeletedMessages {
+  messages: number;
+  attempts: number;
+}
+
+/** A pooled connection holding the purge lock; release() unlocks and returns it to the pool. */
+export class PurgeSession {
+  constructor(private readonly client: PoolClient) {}
+
+  private async batch<T>(text: string, values: unknown[]): Promise<T[]> {
+    await this.client.query(
+      `BEGIN; SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}; SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`,
+    );
+    try {
+      const result = await this.client.query(text, values);
+      await this.client.query('COMMIT');
+      return result.rows as T[];
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Blanks the content of up to `limit` messages final for longer than `retentionMs`, oldest
+   * first: an index range scan of email_messages_content_expiry_idx, which holds exactly the
+   * final rows that still have content. Envelope, subject, tags and metadata stay.
+   */
+  async purgeContent(retentionMs: number, limit: number): Promise<number> {
+    const rows = await this.batch<{ id: string }>(
+      `WITH due AS (
+         SELECT id FROM email_messages
+         WHERE finished_at IS NOT NULL AND content_purged_at IS NULL
+           AND finished_at < now() - make_interval(secs => $1::double precision / 1000)
+         ORDER BY finished_at
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE email_messages m
+       SET payload = m.payload - 'text' - 'html' - 'attachments' - 'headers' - 'sealed',
+           captured_mime = NULL, content_purged_at = now()
+       FROM due WHERE m.id = due.id
+       RETURNING m.id`,
+      [retentionMs, limit],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Deletes up to `limit` messages final for longer than `retentionMs`, oldest first
+   * (email_messages_row_expiry_idx), with their attempts; tables that reference a message
+   * (events, webhook deliveries) follow by ON DELETE CASCADE.
+   */
+  async deleteMessages(retentionMs: number, limit: number): Promise<DeletedMessages> {
+    const rows = await this.batch<DeletedMessages>(
+      `WITH due AS (
+         SELECT id FROM email_messages
+         WHERE finished_at IS NOT NULL
+           AND finished_at < now() - make_interval(secs => $1::double precision / 1000)
+         ORDER BY finished_at
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ), attempts AS (
+         DELETE FROM email_attempts a USING due WHERE a.message_id = due.id RETURNING 1
+       ), messages AS (
+         DELETE FROM email_messages m USING due WHERE m.id = due.id RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM messages)::int AS messages,
+              (SELECT count(*) FROM attempts)::int AS attempts`,
+      [retentionMs, limit],
+    );
+    return rows[0] ?? { messages: 0, attempts: 0 };
+  }
+
+  async release(): Promise<void> {
+    try {
+      await this.client.query('SELECT pg_advisory_unlock($1)', [PURGE_LOCK_ID]);
+      this.client.release();
+    } catch (error) {
+      // A broken connection: the server dropped the lock with the session.
+      this.client.release(error as Error);
+    }
+  }
+}
+
+@Injectable()
+export class PurgeRepository {
+  private readonly pool: Pool;
+
+  constructor(db: DataSource) {
+    this.pool = (db.driver as PostgresDriver).master as Pool;
+  }
+
+  /** The purge lock on a connection of its own, or null while another replica purges. */
+  async lock(): Promise<PurgeSession | null> {
+    const client = await this.pool.connect();
+    try {
+      const result = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS locked',
+        [PURGE_LOCK_ID],
+      );
+      if (result.rows[0]?.locked === true) {
+        return new PurgeSession(client);
+      }
+      client.release();
+      return null;
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+  }
+}
