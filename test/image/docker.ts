@@ -46,12 +46,16 @@ export function run(
   });
 }
 
-/** `docker …`; throws with its output unless it exits 0 (or `allowFailure`). */
+/**
+ * `docker …`; throws with its output unless it exits 0 (or `allowFailure`). Generous default
+ * deadline: on vfs every `docker run` first copies all of the image's layers, which takes minutes
+ * on a busy disk.
+ */
 export async function docker(
   args: string[],
   options: { timeoutMs?: number; cwd?: string; allowFailure?: boolean } = {},
 ): Promise<CommandResult> {
-  const result = await run('docker', args, options);
+  const result = await run('docker', args, { timeoutMs: 10 * 60_000, ...options });
   if (result.code !== 0 && options.allowFailure !== true) {
     throw new Error(
       `docker ${args.join(' ')} exited ${result.code}:\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`,

@@ -326,11 +326,20 @@ describe('the container image (docker build, docker run)', () => {
         const logs = await docker(['logs', name], { allowFailure: true });
         throw new Error(`${error.message}\n${logs.stdout}\n${logs.stderr}`);
       });
-      const healthyMs = Date.now() - started;
-      healthyWithin = { healthyMs, startPeriodMs: startPeriodNs / 1e6 };
+      // Docker's start period counts from the process start, after `docker run` has copied the
+      // image's layers (slow on vfs): time from State.StartedAt to the first passing check.
+      const state = await inspect<{
+        StartedAt: string;
+        Health: { Log: Array<{ End: string; ExitCode: number }> };
+      }>(name, '.State');
+      const at = (t: string): number => Date.parse(t.replace(/(\.\d{3})\d*/, '$1'));
+      const processStart = at(state.StartedAt);
+      const healthyAt = at(state.Health.Log.find((l) => l.ExitCode === 0)!.End);
+      healthyWithin = { healthyMs: healthyAt - processStart, startPeriodMs: startPeriodNs / 1e6 };
       figure(
-        `start to /health/ready 200: ${((readyMs ?? healthyMs) / 1000).toFixed(1)} s; ` +
-          `to Docker "healthy": ${(healthyMs / 1000).toFixed(1)} s (start period ${startPeriodNs / 1e9} s, first check one interval after start)`,
+        `docker run to process start: ${((processStart - started) / 1000).toFixed(1)} s (vfs copies the layers); ` +
+          `process start to /health/ready 200: ${((started + (readyMs ?? 0) - processStart) / 1000).toFixed(1)} s; ` +
+          `to Docker "healthy": ${(healthyWithin.healthyMs / 1000).toFixed(1)} s (start period ${startPeriodNs / 1e9} s; the first check runs one 10 s interval after start)`,
       );
     });
 
