@@ -522,7 +522,7 @@ describe('the container image (docker build, docker run)', () => {
             IMAGE,
             ...args,
           ],
-          { timeoutMs: 120_000 },
+          { timeoutMs: 10 * 60_000 },
         );
       const first = await migrate();
       expect(first.stdout).toMatch(/^applied: /m);
@@ -548,7 +548,7 @@ describe('the container image (docker build, docker run)', () => {
       ]);
       const baseUrl = `http://127.0.0.1:${env.PORT}`;
       await waitFor(async () => (await fetch(`${baseUrl}/health/ready`)).status === 200, {
-        timeoutMs: 60_000,
+        timeoutMs: 120_000,
         intervalMs: 250,
         what: '/health/ready 200 on a read-only root',
       }).catch(async (error: Error) => {
