@@ -83,6 +83,8 @@ export default tseslint.config(
         atob: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
         // Node's, from the block above: not in a browser.
         module: 'off',
         require: 'off',

@@ -37,10 +37,12 @@ async function deliver(
   token: string,
   sink: Sink,
   n: number,
+  afterAccept: () => Promise<void> = async () => undefined,
 ): Promise<{ rate: number; seconds: number }> {
   await sink.reset();
   const started = Date.now();
   await acceptBatches(gatewayUrl, token, n);
+  await afterAccept();
   await poll(async () => sink.distinct >= n, 600_000, `${n} deliveries`, 10);
   const seconds = (Date.now() - started) / 1000;
   return { rate: n / seconds, seconds };
@@ -129,8 +131,9 @@ export interface ReplicaRun {
   lost: number;
   /** Transactions committed in this database per message (pg_stat_database; lags ~0.5 s). */
   commitsPerMessage: number;
-  /** Cluster-wide WAL per message: includes whatever else the server wrote meanwhile. */
+  /** Cluster-wide WAL per message, accept (batch) and delivery: includes whatever else the server wrote meanwhile. */
   walBytesPerMessage: number;
+  walBytesPerAccept: number;
   /** CPU seconds per second of the run: gateway processes (sum) and the whole machine. */
   workerCpu: number;
   loadAverage: number;
@@ -176,7 +179,10 @@ export async function replicas(server: BenchDatabaseServer): Promise<ReplicaRun[
         const before = await dbCounters(db);
         const pids = [api, ...workers].map((g) => g.child.pid!);
         const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-        const { rate, seconds } = await deliver(api.url, token, sink, n);
+        let accepted = before;
+        const { rate, seconds } = await deliver(api.url, token, sink, n, async () => {
+          accepted = await dbCounters(db);
+        });
         const cpu = (pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore) / seconds;
         // Stop the workers first (drain, leases released): a repeat would have arrived by then.
         await Promise.all(workers.splice(0).map((w) => w.stop()));
@@ -190,12 +196,13 @@ export async function replicas(server: BenchDatabaseServer): Promise<ReplicaRun[
           lost: n - sink.distinct,
           commitsPerMessage: (after.commits - before.commits) / n,
           walBytesPerMessage: Number(after.walBytes - before.walBytes) / n,
+          walBytesPerAccept: Number(accepted.walBytes - before.walBytes) / n,
           workerCpu: cpu,
           loadAverage: loadavg()[0],
         };
         runs.push(run);
         log(
-          `replicas=${count}: ${n} in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} msg/s (limit ${run.limit}), ${run.duplicates} duplicates, ${run.lost} lost; gateway CPU ${cpu.toFixed(2)} cores, load ${run.loadAverage.toFixed(2)}; ${run.commitsPerMessage.toFixed(2)} commits and ${run.walBytesPerMessage.toFixed(0)} WAL bytes per message`,
+          `replicas=${count}: ${n} in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} msg/s (limit ${run.limit}), ${run.duplicates} duplicates, ${run.lost} lost; gateway CPU ${cpu.toFixed(2)} cores, load ${run.loadAverage.toFixed(2)}; ${run.commitsPerMessage.toFixed(2)} commits and ${run.walBytesPerMessage.toFixed(0)} WAL bytes per message (${run.walBytesPerAccept.toFixed(0)} of them by the batch accept)`,
         );
       } finally {
         await Promise.all(workers.map((w) => w.stop()));

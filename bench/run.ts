@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
 import { DELAY_MS, latency, replicas } from './distant';
 import { pacedLoad } from './paced-load';
+import { statsScenario } from './stats';
 import {
   databaseServer,
   freePort,
@@ -311,14 +312,26 @@ async function main(): Promise<void> {
       figures.replica_duplicates = String(runs.reduce((sum, run) => sum + run.duplicates, 0));
       figures.replica_lost = String(runs.reduce((sum, run) => sum + run.lost, 0));
       console.log(
-        '| workers | messages | msg/s | limit | duplicates | lost | gateway CPU (cores) | load avg | commits/msg | WAL bytes/msg (cluster) |',
+        '| workers | messages | msg/s | limit | duplicates | lost | gateway CPU (cores) | load avg | commits/msg | WAL bytes/msg (cluster; accept) |',
       );
       console.log('|---|---|---|---|---|---|---|---|---|---|');
       for (const run of runs) {
         console.log(
-          `| ${run.replicas} | ${run.messages} | ${run.rate.toFixed(0)} | ${run.limit} | ${run.duplicates} | ${run.lost} | ${run.workerCpu.toFixed(2)} | ${run.loadAverage.toFixed(2)} | ${run.commitsPerMessage.toFixed(2)} | ${run.walBytesPerMessage.toFixed(0)} |`,
+          `| ${run.replicas} | ${run.messages} | ${run.rate.toFixed(0)} | ${run.limit} | ${run.duplicates} | ${run.lost} | ${run.workerCpu.toFixed(2)} | ${run.loadAverage.toFixed(2)} | ${run.commitsPerMessage.toFixed(2)} | ${run.walBytesPerMessage.toFixed(0)}; ${run.walBytesPerAccept.toFixed(0)} |`,
         );
       }
+    }
+    if (scenario === 'all' || scenario === 'stats') {
+      const s = await statsScenario(server);
+      figures.stats_1h_p50_ms = String(s.hour.p50);
+      figures.stats_24h_p50_ms = String(s.day.p50);
+      console.log(
+        `| GET /v1/stats, ${s.messages} messages in the tenant | first ms | p50 ms | max ms |`,
+      );
+      console.log('|---|---|---|---|');
+      console.log(`| window=1h | ${s.hour.first} | ${s.hour.p50} | ${s.hour.max} |`);
+      console.log(`| window=24h | ${s.day.first} | ${s.day.p50} | ${s.day.max} |`);
+      console.log(s.explain);
     }
     figures.peak_rss_mb = String(peakRssMb);
   } finally {
@@ -336,6 +349,8 @@ async function main(): Promise<void> {
     'scale_4x',
     'replica_duplicates',
     'replica_lost',
+    'stats_1h_p50_ms',
+    'stats_24h_p50_ms',
   ];
   const extra = Object.keys(figures).filter((k) => !order.includes(k));
   for (const key of extra) {

@@ -1,6 +1,7 @@
 import { clearSession, loadSession, onUnauthenticated } from './api.js';
 import { focusHeading } from './dom.js';
 import { renderMessage, renderMessages } from './messages.js';
+import { renderOverview, switchTenant } from './overview.js';
 import { renderProvider } from './provider.js';
 import { renderSignIn } from './signin.js';
 
@@ -10,10 +11,12 @@ import { renderSignIn } from './signin.js';
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
 const tenantLabel = document.getElementById('session-tenant');
+const tenantSwitch = document.getElementById('tenant-switch');
+const tenantInput = document.getElementById('tenant-switch-input');
 let pageController = null;
 
 function parseRoute() {
-  const hash = location.hash.startsWith('#/') ? location.hash.slice(2) : 'provider';
+  const hash = location.hash.startsWith('#/') ? location.hash.slice(2) : 'overview';
   const [path, query = ''] = hash.split('?');
   const parts = path.split('/').filter((p) => p !== '');
   return { parts, params: new URLSearchParams(query) };
@@ -28,7 +31,7 @@ function showSignIn(notice) {
     notice,
     onSignedIn: () => {
       if (!location.hash.startsWith('#/')) {
-        location.hash = '#/provider';
+        location.hash = '#/overview';
       }
       route();
     },
@@ -43,11 +46,14 @@ function route() {
   }
   topbar.hidden = false;
   tenantLabel.textContent = session.tenant === '' ? '' : `Tenant ${session.tenant}`;
+  // The root key acts on one tenant at a time; it may switch without signing out.
+  tenantSwitch.hidden = session.tenant === '';
+  tenantInput.value = session.tenant;
   pageController?.abort();
   pageController = new AbortController();
   const { signal } = pageController;
   const { parts, params } = parseRoute();
-  const section = parts[0] ?? 'provider';
+  const section = parts[0] ?? 'overview';
   for (const link of topbar.querySelectorAll('[data-nav]')) {
     if (link.dataset.nav === section) {
       link.setAttribute('aria-current', 'page');
@@ -55,7 +61,17 @@ function route() {
       link.removeAttribute('aria-current');
     }
   }
-  if (section === 'messages' && parts[1] !== undefined) {
+  if (section === 'overview') {
+    document.title = 'Overview · mailgate console';
+    renderOverview(main, {
+      window: params.get('window') ?? '1h',
+      signal,
+      onTenantSwitch: (tenant) => {
+        switchTenant(tenant);
+        route();
+      },
+    });
+  } else if (section === 'messages' && parts[1] !== undefined) {
     document.title = 'Message · mailgate console';
     renderMessage(main, { id: decodeURIComponent(parts[1]), signal });
   } else if (section === 'messages') {
@@ -76,8 +92,17 @@ onUnauthenticated((error) => {
 
 document.getElementById('sign-out').addEventListener('click', () => {
   clearSession();
-  history.replaceState(null, '', '#/provider');
+  history.replaceState(null, '', '#/overview');
   showSignIn('Signed out.');
+});
+
+tenantSwitch.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const tenant = tenantInput.value.trim();
+  if (tenant !== '') {
+    switchTenant(tenant);
+    route();
+  }
 });
 
 window.addEventListener('hashchange', route);

@@ -5,7 +5,16 @@ import { parseMime } from './mime.js';
 // Messages: the outbox list (status filter, cursor paging) and one message with its attempts,
 // retry for failed ones, and for captured ones a script-free preview and the raw MIME as text.
 
-const STATUSES = ['queued', 'sending', 'sent', 'failed'];
+const STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'failed',
+  'suppressed',
+];
 const PAGE_SIZE = 20;
 /** Polling of a message that is not final: quick at first, then every 10 s at most. */
 const POLL_FIRST_MS = 1000;
@@ -386,7 +395,8 @@ export function renderMessage(root, { id, signal }) {
     try {
       for (;;) {
         const m = await fetchOnce();
-        if (m === null || m.status === 'sent' || m.status === 'failed' || signal.aborted) {
+        // queued/sending are the only statuses the dispatcher still moves.
+        if (m === null || (m.status !== 'queued' && m.status !== 'sending') || signal.aborted) {
           return;
         }
         await pause(delay, signal);

@@ -14,12 +14,16 @@ import type { AppEnv } from './config/env';
 import { ConsoleModule } from './console/console.module';
 import { DocsModule } from './docs/docs.module';
 import { EmailsModule } from './emails/emails.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
 import { RetentionModule } from './retention/retention.module';
+import { StatsModule } from './stats/stats.module';
+import { SuppressionsModule } from './suppressions/suppressions.module';
+import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /** Wiring that is not configuration: tests trust their own CA and point presets at loopback. */
@@ -35,8 +39,12 @@ const FEATURE_MODULES: DynamicModule['imports'] = [
   HealthModule,
   TenancyModule,
   ProviderConfigModule,
+  TemplatesModule,
   EmailsModule,
+  EventsModule,
+  SuppressionsModule,
   RetentionModule,
+  StatsModule,
   ConsoleModule,
   MetricsModule,
   DocsModule,

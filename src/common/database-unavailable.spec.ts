@@ -15,6 +15,10 @@ describe('isDatabaseUnavailable', () => {
     ['starting up (57P03)', withCode('57P03', 'the database system is starting up')],
     ['connection exception (08006)', withCode('08006')],
     ['too many connections (53300)', withCode('53300')],
+    [
+      'a statement timeout (57014)',
+      withCode('57014', 'canceling statement due to statement timeout'),
+    ],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
     ['TypeORM wrapping', Object.assign(new Error('q'), { driverError: withCode('57P01') })],

@@ -12,9 +12,10 @@ const NETWORK_CODES = new Set([
 
 /**
  * PostgreSQL SQLSTATEs meaning "not now": class 08 connection exceptions, 57P01-57P03 (admin or
- * crash shutdown, still starting) and 53300 too many connections.
+ * crash shutdown, still starting), 53300 too many connections, and 57014 a read given up at its
+ * statement timeout (the database is too busy to answer in time: retry, not a bug).
  */
-const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300|57014)$/;
 
 /** What node-postgres says when a connection dies or cannot be had in time (no code attached). */
 const PG_CONNECTION_MESSAGES =

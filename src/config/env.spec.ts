@@ -126,6 +126,36 @@ describe('loadEnv', () => {
     expect(ok.app.rootKey).toBeUndefined();
   });
 
+  it('reads the egress policy: allow-all outside production, public-only in production, CIDRs', () => {
+    expect(loadEnv(base()).egress).toEqual({ allowAll: true, allowedCidrs: [] });
+    const production = {
+      ...base(),
+      NODE_ENV: 'production',
+      BUILTIN_MAILER_URL: 'smtp://relay.example:25',
+      MAILGATE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
+    expect(loadEnv(production).egress).toEqual({ allowAll: false, allowedCidrs: [] });
+    expect(
+      loadEnv({ ...production, MAILGATE_ALLOW_PRIVATE_TARGETS: '10.20.0.0/16, fd00::/8' }).egress,
+    ).toEqual({ allowAll: false, allowedCidrs: ['10.20.0.0/16', 'fd00::/8'] });
+    expect(loadEnv({ ...production, MAILGATE_ALLOW_PRIVATE_TARGETS: 'true' }).egress.allowAll).toBe(
+      true,
+    );
+    expect(() => loadEnv({ ...base(), MAILGATE_ALLOW_PRIVATE_TARGETS: '10.0.0.0/40' })).toThrow(
+      /MAILGATE_ALLOW_PRIVATE_TARGETS must be true, false or a comma-separated list of CIDRs/,
+    );
+  });
+
+  it('reads SMTP_ALLOW_PLAINTEXT_AUTH, loopback by default', () => {
+    expect(loadEnv(base()).smtp).toEqual({ allowPlaintextAuth: 'loopback' });
+    expect(loadEnv({ ...base(), SMTP_ALLOW_PLAINTEXT_AUTH: 'never' }).smtp).toEqual({
+      allowPlaintextAuth: 'never',
+    });
+    expect(() => loadEnv({ ...base(), SMTP_ALLOW_PLAINTEXT_AUTH: 'sometimes' })).toThrow(
+      /SMTP_ALLOW_PLAINTEXT_AUTH must be one of loopback, never, always/,
+    );
+  });
+
   it('accepts rotated secret keys as id:key lists, current first', () => {
     const k1 = Buffer.alloc(32, 1).toString('base64');
     const k2 = Buffer.alloc(32, 2).toString('base64');

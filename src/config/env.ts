@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseEgressPolicy, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
 
 /** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
 export interface AppEnv {
@@ -36,6 +37,12 @@ export interface AppEnv {
   limits: {
     maxMessageBytes: number;
   };
+  /** Where tenant-controlled targets may connect (MAILGATE_ALLOW_PRIVATE_TARGETS). */
+  egress: EgressPolicy;
+  smtp: {
+    /** Where a login may travel without TLS: `loopback` relays only, `never` or `always`. */
+    allowPlaintextAuth: SmtpPlaintextAuth;
+  };
   /** Message data lifecycle (README "Data retention"); durations in milliseconds. */
   retention: {
     /** Bodies, attachments, headers and rendered MIME are kept this long after a final status. */
@@ -57,6 +64,9 @@ export interface AppEnv {
     authFailureBurst: number;
   };
 }
+
+export const SMTP_PLAINTEXT_AUTH = ['loopback', 'never', 'always'] as const;
+export type SmtpPlaintextAuth = (typeof SMTP_PLAINTEXT_AUTH)[number];
 
 export interface SecretKey {
   /** Short id stored as the prefix of every ciphertext so keys can rotate. */
@@ -95,6 +105,8 @@ export const ENV_VARIABLES = [
   'MAILGATE_RATE_LIMIT_BURST',
   'MAILGATE_AUTH_FAILURE_RPS',
   'MAILGATE_AUTH_FAILURE_BURST',
+  'MAILGATE_ALLOW_PRIVATE_TARGETS',
+  'SMTP_ALLOW_PLAINTEXT_AUTH',
   'MESSAGE_CONTENT_RETENTION',
   'MESSAGE_RETENTION',
   'MESSAGE_PURGE_INTERVAL',
@@ -321,6 +333,14 @@ export function loadEnv(env: Env = process.env): AppEnv {
     10_000_000,
   );
 
+  const egressParsed = parseEgressPolicy(r.raw('MAILGATE_ALLOW_PRIVATE_TARGETS'), production);
+  let egress: EgressPolicy = PUBLIC_ONLY_EGRESS;
+  if ('problem' in egressParsed) {
+    r.problems.push(egressParsed.problem);
+  } else {
+    egress = egressParsed;
+  }
+  const allowPlaintextAuth = r.oneOf('SMTP_ALLOW_PLAINTEXT_AUTH', SMTP_PLAINTEXT_AUTH, 'loopback');
   const contentRetentionMs = r.duration('MESSAGE_CONTENT_RETENTION', 7 * UNIT_MS.d, 0);
   const messageRetentionMs = r.duration('MESSAGE_RETENTION', 90 * UNIT_MS.d, 0);
   if (messageRetentionMs < contentRetentionMs) {
@@ -381,6 +401,8 @@ export function loadEnv(env: Env = process.env): AppEnv {
       leaseMs: parsed.leaseMs,
     },
     limits: { maxMessageBytes: parsed.maxMessageBytes },
+    egress,
+    smtp: { allowPlaintextAuth },
     retention: {
       contentMs: contentRetentionMs,
       messageMs: messageRetentionMs,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -38,9 +38,19 @@ describe('ConsoleAssetsService', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('serves only the folder’s own .js, .css and .svg files, with their content types', () => {
+  it('serves only the folder’s own .js, .css and .svg files and the vendored ones, with their content types', () => {
     const assets = new ConsoleAssetsService(dir, config);
-    expect(assets.assetNames().sort()).toEqual(['app.js', 'console.css', 'icon.svg']);
+    expect(assets.assetNames().sort()).toEqual([
+      'app.js',
+      'console.css',
+      'icon.svg',
+      'uplot.css',
+      'uplot.js',
+    ]);
+    // The chart library comes from the installed package, byte for byte.
+    expect(assets.asset(assets.build, 'uplot.js')?.body).toEqual(
+      readFileSync(require.resolve('uplot/dist/uPlot.esm.js')),
+    );
     expect(assets.asset(assets.build, 'app.js')?.contentType).toBe(
       'text/javascript; charset=utf-8',
     );

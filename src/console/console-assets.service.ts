@@ -11,6 +11,7 @@ import {
   CONFIG_PLACEHOLDER,
   CONSOLE_CONTENT_TYPES,
   CONSOLE_PREFIX,
+  CONSOLE_VENDOR_ASSETS,
   INDEX_CACHE_CONTROL,
 } from './console.constants';
 
@@ -100,10 +101,14 @@ export class ConsoleAssetsService {
       )
       .filter((name) => statSync(join(dir, name)).isFile())
       .sort();
+    const files = new Map<string, string>(names.map((name) => [name, join(dir, name)]));
+    for (const [name, request] of Object.entries(CONSOLE_VENDOR_ASSETS)) {
+      files.set(name, require.resolve(request));
+    }
     const hash = createHash('sha256');
     const bodies = new Map<string, Buffer>();
-    for (const name of names) {
-      const body = readFileSync(join(dir, name));
+    for (const [name, path] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+      const body = readFileSync(path);
       bodies.set(name, body);
       hash.update(name).update('\0').update(body).update('\0');
     }

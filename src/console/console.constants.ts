@@ -12,6 +12,15 @@ export const CONSOLE_CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
 };
 
+/**
+ * Third-party files the console loads, served from the installed package as if they were in
+ * console/ (no CDN; pinned by package-lock.json): uPlot draws the overview's charts.
+ */
+export const CONSOLE_VENDOR_ASSETS: Readonly<Record<string, string>> = {
+  'uplot.js': 'uplot/dist/uPlot.esm.js',
+  'uplot.css': 'uplot/dist/uPlot.min.css',
+};
+
 /** A plain file name: no separators, no leading dot, so no way out of the folder. */
 export const ASSET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9]+)+$/;
 

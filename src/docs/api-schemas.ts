@@ -1,10 +1,12 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { ApiCode } from '../common/api-code.enum';
 import { MAX_RECIPIENTS } from '../emails/email-request.validator';
+import { EMAIL_EVENT_TYPES } from '../events/email-event-type.enum';
 import { EMAIL_STATUSES } from '../emails/email-status.enum';
 import { MAX_BATCH } from '../emails/emails.service';
 import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import { SCOPES } from '../tenancy/scope.enum';
+import { TEMPLATE_API_SCHEMAS } from '../templates/templates.api-schemas';
 import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
 
 /**
@@ -132,8 +134,8 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
   EmailRequest: {
     type: 'object',
     additionalProperties: false,
-    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; text or html is required; the rendered size counts against MAX_MESSAGE_BYTES.`,
-    required: ['to', 'subject'],
+    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; subject and text or html are required, or a template instead of all three; the rendered size counts against MAX_MESSAGE_BYTES.`,
+    required: ['to'],
     properties: {
       from: {
         allOf: [ref('EmailAddress')],
@@ -146,6 +148,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       subject: { type: 'string', minLength: 1, maxLength: 998, description: 'No CR/LF/NUL.' },
       text: { type: 'string' },
       html: { type: 'string' },
+      template: ref('EmailTemplateRequest'),
       attachments: {
         type: 'array',
         maxItems: 100,
@@ -306,6 +309,103 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         type: 'string',
         description: 'Raw MIME kept by the capture:// built-in mailer (development only).',
       },
+      recipients: {
+        type: 'array',
+        items: ref('EmailRecipient'),
+        description: "Each envelope recipient's state; the status derives from them (README).",
+      },
+    },
+  },
+  EmailRecipient: {
+    type: 'object',
+    required: ['email', 'state'],
+    properties: {
+      email: { type: 'string' },
+      state: {
+        type: 'string',
+        enum: [
+          'pending',
+          'deferred',
+          'sent',
+          'delivered',
+          'failed',
+          'dropped',
+          'bounced',
+          'complained',
+          'suppressed',
+        ],
+      },
+      at: { ...nullableIsoDate, description: 'When the state was reached.' },
+      bounceType: { type: 'string', enum: ['hard', 'soft'] },
+      code: { type: 'string', description: 'SMTP reply code or provider status.' },
+      reason: { type: 'string', description: "The receiving server's or provider's reason." },
+    },
+  },
+  EmailEvent: {
+    type: 'object',
+    required: ['id', 'type', 'recipient', 'occurredAt', 'source', 'data'],
+    properties: {
+      id: { type: 'string', description: 'Increasing; the cursor of the next page.' },
+      type: { type: 'string', enum: [...EMAIL_EVENT_TYPES] },
+      recipient: { type: 'string', nullable: true, description: 'null: the whole message.' },
+      occurredAt: isoDate,
+      source: {
+        type: 'string',
+        description: '`mailgate`, or the provider that reported it (`sendgrid`).',
+      },
+      data: { type: 'object', nullable: true },
+    },
+  },
+  EmailEventList: {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: ref('EmailEvent') },
+      nextCursor: {
+        type: 'string',
+        nullable: true,
+        description: 'Pass as `cursor` for the next page.',
+      },
+    },
+  },
+  Suppression: {
+    type: 'object',
+    required: ['email', 'reason', 'source', 'sourceMessageId', 'createdAt'],
+    properties: {
+      email: { type: 'string', description: 'Domain case-folded, in punycode.' },
+      reason: {
+        type: 'string',
+        enum: ['hard_bounce', 'complaint', 'dropped', 'unsubscribe', 'manual'],
+      },
+      source: { type: 'string', description: '`api`, `smtp` or `sendgrid`.' },
+      sourceMessageId: { type: 'string', format: 'uuid', nullable: true },
+      detail: { type: 'object', nullable: true },
+      createdAt: isoDate,
+    },
+  },
+  SuppressionList: {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: ref('Suppression') },
+      nextCursor: {
+        type: 'string',
+        nullable: true,
+        description: 'Pass as `cursor` for the next page.',
+      },
+    },
+  },
+  SuppressionRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['email'],
+    properties: {
+      email: { type: 'string', maxLength: 254 },
+      reason: {
+        type: 'string',
+        enum: ['hard_bounce', 'complaint', 'dropped', 'unsubscribe', 'manual'],
+        default: 'manual',
+      },
     },
   },
   EmailList: {
@@ -427,6 +527,94 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     type: 'object',
     properties: { id: { type: 'string' }, revokedAt: isoDate },
   },
+  StatsBucket: {
+    type: 'object',
+    description: 'Events that arrived in one minute (1h) or hour (24h), from `at`.',
+    required: ['at', 'sent', 'deferred', 'failed', 'bounced'],
+    properties: {
+      at: isoDate,
+      sent: { type: 'integer', minimum: 0 },
+      deferred: { type: 'integer', minimum: 0 },
+      failed: { type: 'integer', minimum: 0 },
+      bounced: { type: 'integer', minimum: 0 },
+    },
+  },
+  Stats: {
+    type: 'object',
+    required: ['window', 'bucketSeconds', 'from', 'to', 'series', 'totals', 'queue', 'latency'],
+    properties: {
+      window: { type: 'string', enum: ['1h', '24h'] },
+      bucketSeconds: { type: 'integer', enum: [60, 3600] },
+      from: isoDate,
+      to: isoDate,
+      series: { type: 'array', items: ref('StatsBucket') },
+      totals: {
+        type: 'object',
+        properties: {
+          sent: { type: 'integer' },
+          deferred: { type: 'integer' },
+          failed: { type: 'integer' },
+          bounced: { type: 'integer' },
+        },
+      },
+      queue: {
+        type: 'object',
+        description: 'Counted up to 10,000 each (the console shows 10,000+).',
+        properties: {
+          queued: { type: 'integer' },
+          sending: { type: 'integer' },
+          oldestQueuedAgeSeconds: { type: 'integer', nullable: true },
+        },
+      },
+      latency: {
+        type: 'object',
+        description: 'Accept to sent, over the newest 2,000 sends of the window.',
+        properties: {
+          p50Ms: { type: 'integer', nullable: true },
+          p95Ms: { type: 'integer', nullable: true },
+          samples: { type: 'integer' },
+        },
+      },
+      provider: {
+        type: 'object',
+        nullable: true,
+        description: 'null: no provider saved (the built-in mailer sends).',
+        properties: {
+          type: { type: 'string', enum: [...PROVIDER_TYPES] },
+          enabled: { type: 'boolean' },
+          version: { type: 'integer' },
+          health: { type: 'object', nullable: true, description: 'The circuit breaker' },
+          lastVerifiedAt: nullableIsoDate,
+          lastVerifyError: { ...providerError, nullable: true },
+        },
+      },
+      topErrors: {
+        type: 'array',
+        description: 'The most frequent error codes of the last hour.',
+        items: {
+          type: 'object',
+          properties: {
+            code: { type: 'string' },
+            errorClass: { type: 'string', nullable: true },
+            count: { type: 'integer' },
+            exampleMessageId: { type: 'string', format: 'uuid' },
+          },
+        },
+      },
+    },
+  },
+  TenantOverview: {
+    type: 'object',
+    properties: {
+      tenantId: { type: 'string' },
+      queued: { type: 'integer' },
+      oldestQueuedAgeSeconds: { type: 'integer', nullable: true },
+      sentLastHour: { type: 'integer' },
+      failedLastHour: { type: 'integer' },
+      bouncedLastHour: { type: 'integer' },
+    },
+  },
+  ...TEMPLATE_API_SCHEMAS,
 };
 
 /** The envelope around a successful answer whose `data` is `data`. */

@@ -90,6 +90,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addTag('Emails', 'Send messages through the outbox and follow their delivery.')
     .addTag('Provider config', "GenAuth's config_email_provider API and mailgate's extras.")
+    .addTag('Email templates', "GenAuth's email templates: defaults, tenant overrides, preview.")
     .addTag('API keys', 'Access keys of a tenant (root key or provider:write).')
     .addTag('Health', 'Kubernetes probes: terminus reports, not the envelope.')
     .addTag('Operations', 'Prometheus metrics and this documentation.')

@@ -25,8 +25,18 @@ import {
   type ClaimedMessage,
   type StoredError,
 } from './email-messages.repository';
+import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
+import {
+  failureOutcome,
+  hasDeferred,
+  mergeOutcomes,
+  planAttempt,
+  recipientsOf,
+  sentOutcome,
+  type Outcome,
+} from './recipient-outcomes';
 import { TransportResolver, type Route } from './transport-resolver';
 
 /** Safety-net poll while idle; NOTIFY wakes the dispatcher at once for new work. */
@@ -40,11 +50,22 @@ const DRAIN_MS = 20_000;
 /** A claimed message with its content opened (ContentSealer.open). */
 export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPayload };
 
-export function toOutbound(message: OpenedMessage): OutboundEmail {
+/** A claimed message with the recipients this attempt goes to (the rest are final or suppressed). */
+export interface PlannedMessage extends ClaimedMessage {
+  plan: { all: string[]; attempt: string[]; outcome: Outcome };
+}
+
+export function toOutbound(
+  message: OpenedMessage & { plan?: PlannedMessage['plan'] },
+): OutboundEmail {
   const p = message.payload;
+  const plan = message.plan;
   return {
+    envelopeTo:
+      plan === undefined || plan.attempt.length === plan.all.length ? undefined : plan.attempt,
     messageId: message.id,
     from: p.from,
+    fromName: p.fromName,
     to: p.to,
     cc: p.cc,
     bcc: p.bcc,
@@ -288,7 +309,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.inflight.add(tracked);
   }
 
-  private async send(transport: MailTransport, message: ClaimedMessage): Promise<SendResult> {
+  private async send(transport: MailTransport, message: PlannedMessage): Promise<SendResult> {
     let timer: NodeJS.Timeout | undefined;
     // Transports bound their own timeouts; this is the backstop that keeps the lease meaningful.
     const backstop = new Promise<never>((_, reject) => {
@@ -306,7 +327,24 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private async process(message: ClaimedMessage): Promise<void> {
+  private async process(claimed: ClaimedMessage): Promise<void> {
+    // Suppressed recipients are not attempted; recipients final on an earlier attempt neither.
+    const all = recipientsOf(claimed.payload);
+    const stored = await this.repo.recipientPlan(
+      claimed.tenantId,
+      claimed.id,
+      all.map(suppressionKey),
+    );
+    const { attempt, outcome } = planAttempt(all, stored.recipients, new Set(stored.suppressed));
+    const message: PlannedMessage = { ...claimed, plan: { all, attempt, outcome } };
+    const suppressed = outcome.events.length;
+    if (attempt.length === 0) {
+      await this.repo.finishWithoutAttempt(message.id, this.workerId, outcome);
+      this.metrics.recipientsSuppressed(suppressed);
+      this.metrics.eventsWritten(outcome.events);
+      return;
+    }
+    this.metrics.recipientsSuppressed(suppressed);
     let route: Route;
     try {
       route = await this.resolver.resolve(message.tenantId, message.configVersion);
@@ -326,36 +364,64 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** One attempt through `route`: sent, or handed to the failure policy. */
-  private async attempt(message: ClaimedMessage, route: Route): Promise<void> {
+  private async attempt(message: PlannedMessage, route: Route): Promise<void> {
     const { transport, fallbackReason } = route;
     if (fallbackReason !== null) {
       this.metrics.fellBack(fallbackReason);
     }
     const startedAt = new Date();
+    let result: SendResult;
     try {
-      const result = await this.send(transport, message);
-      this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
-      await this.repo.markSent(
-        message.id,
-        {
-          transport: transport.name,
-          configVersion: route.configVersion,
-          startedAt,
-          durationMs: Date.now() - startedAt.getTime(),
-        },
-        {
-          providerMessageId: result.providerMessageId,
-          capturedMime: result.capturedMime,
-          fallbackReason,
-        },
-      );
+      result = await this.send(transport, message);
     } catch (error) {
       await this.handleFailure(message, transport.name, route, startedAt, asDeliveryError(error));
+      return;
     }
+    // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
+    const { maxAttempts, retryBaseMs } = this.env.dispatch;
+    const sent = sentOutcome(message.plan.attempt, result, {
+      transport: transport.name,
+      providerMessageId: result.providerMessageId,
+      retrying: message.attempt < maxAttempts,
+    });
+    const retryAt = hasDeferred(sent)
+      ? new Date(Date.now() + backoffMs(message.attempt, retryBaseMs))
+      : null;
+    const anySent = sent.events.some((event) => event.type === 'sent');
+    const attemptOutcome = anySent ? 'sent' : retryAt === null ? 'failed' : 'retry';
+    if (attemptOutcome === 'sent') {
+      this.metrics.attemptSucceeded(transport.name, secondsSince(startedAt));
+    } else {
+      this.metrics.attemptFailed(
+        transport.name,
+        attemptOutcome,
+        'rejected',
+        secondsSince(startedAt),
+      );
+    }
+    const outcome = mergeOutcomes(message.plan.outcome, sent);
+    await this.repo.markSent(
+      message.id,
+      {
+        transport: transport.name,
+        configVersion: route.configVersion,
+        startedAt,
+        durationMs: Date.now() - startedAt.getTime(),
+      },
+      {
+        providerMessageId: result.providerMessageId,
+        capturedMime: result.capturedMime,
+        fallbackReason,
+        outcome,
+        retryAt,
+        attemptOutcome,
+      },
+    );
+    this.metrics.eventsWritten(outcome.events);
   }
 
   private async handleFailure(
-    message: ClaimedMessage,
+    message: PlannedMessage,
     transportName: string,
     route: Pick<Route, 'fallbackReason' | 'fallbackOnFailure' | 'configVersion'>,
     startedAt: Date,
@@ -406,6 +472,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       retriable && !exhausted
         ? new Date(Date.now() + backoffMs(message.attempt, retryBaseMs, error.retryAfterMs))
         : null;
+    const outcome = mergeOutcomes(
+      message.plan.outcome,
+      failureOutcome(message.plan.attempt, error, transportName, retryAt),
+    );
     this.metrics.attemptFailed(
       attempt.transport,
       retryAt === null ? 'failed' : 'retry',
@@ -419,10 +489,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       stored(error),
       retryAt,
       route.fallbackReason,
+      outcome,
     );
+    this.metrics.eventsWritten(outcome.events);
   }
 
-  private async sendViaBuiltin(message: ClaimedMessage, reason: string): Promise<void> {
+  private async sendViaBuiltin(message: PlannedMessage, reason: string): Promise<void> {
     await this.attempt(message, {
       transport: this.resolver.builtin(),
       fallbackReason: reason,

@@ -6,10 +6,12 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
 import { MetricsService } from '../metrics/metrics.service';
+import type { RecipientRecord } from '../events/email-event-type.enum';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
 import type { StoredEmail, StoredPayload } from './content-sealer';
 import type { EmailStatus } from './email-status.enum';
 import { GroupCommit } from './group-commit';
+import type { Outcome } from './recipient-outcomes';
 
 /** Channel the accept path notifies after commit, so idle dispatchers wake at once. */
 export const OUTBOX_CHANNEL = 'mailgate_outbox';
@@ -44,6 +46,8 @@ export interface MessageRow {
   created_cursor: string;
   updated_at: Date;
   sent_at: Date | null;
+  /** Each recipient's state once attempted; null before the first attempt (all pending). */
+  recipients: Record<string, RecipientRecord> | null;
   /** When the message became final (sent, failed, …); the retention clock. */
   finished_at: Date | null;
   /** When its content (bodies, attachments, headers, MIME) was removed. */
@@ -97,7 +101,7 @@ export interface AttemptRecord {
 const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
   next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
   provider_config_version, last_error,
-  created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive,
+  created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive, recipients,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
 /** A row about to be inserted. */
@@ -111,13 +115,42 @@ interface NewRow {
  * Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). A sensitive
  * message is the one whose payload holds sealed content (ContentSealer).
  */
-const INSERT_ROWS = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
+const INSERT_MESSAGES = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
   SELECT u.id, u.tenant_id, 'queued', u.payload,
          CASE WHEN u.tags IS NULL THEN NULL
               ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
          u.metadata, u.size_bytes, u.payload ? 'sealed'
   FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
     AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
+
+/** The inserted rows' `accepted` events, in the same statement (`ins` returns id, tenant_id, created_at). */
+const ACCEPTED_EVENTS = `INSERT INTO email_events (tenant_id, message_id, type, occurred_at, source)
+  SELECT tenant_id, id, 'accepted', created_at, 'mailgate' FROM ins`;
+
+const INSERT_ROWS = `WITH ins AS (${INSERT_MESSAGES} RETURNING id, tenant_id, created_at) ${ACCEPTED_EVENTS}`;
+
+/**
+ * The events, recipients' states and suppressions of one attempt's outcome, written by the
+ * statement that changes the message (CTE `m` returns id, tenant_id, events, suppress).
+ */
+const OUTCOME_WRITES = `ev AS (
+    INSERT INTO email_events (tenant_id, message_id, recipient, type, source, data)
+    SELECT m.tenant_id, m.id, x->>'recipient', x->>'type', 'mailgate', nullif(x->'data', 'null'::jsonb)
+    FROM m CROSS JOIN LATERAL jsonb_array_elements(m.events) x
+  ), sup AS (
+    INSERT INTO suppressions (tenant_id, address, reason, source, source_message_id, detail)
+    SELECT m.tenant_id, x->>'address', x->>'reason', 'smtp', m.id, x->'detail'
+    FROM m CROSS JOIN LATERAL jsonb_array_elements(m.suppress) x
+    ON CONFLICT (tenant_id, address) DO NOTHING
+  )`;
+
+function outcomeJson(outcome: Outcome): [string, string, string] {
+  return [
+    JSON.stringify(outcome.recipients),
+    JSON.stringify(outcome.events),
+    JSON.stringify(outcome.suppress),
+  ];
+}
 
 function insertRowsParams(rows: NewRow[]): unknown[] {
   return [
@@ -138,6 +171,12 @@ interface SentRow {
     providerMessageId: string | null;
     capturedMime?: string;
     fallbackReason: string | null;
+    /** Recipients' states, events and suppressions of this attempt. */
+    outcome: Outcome;
+    /** Some recipients were deferred (SMTP 4xx): they alone are tried again then. */
+    retryAt: Date | null;
+    /** The attempt's row: `sent` when any recipient was, else `retry` or `failed`. */
+    attemptOutcome: 'sent' | 'retry' | 'failed';
   };
 }
 
@@ -242,10 +281,13 @@ export class EmailMessagesRepository {
     const rows: Array<{ id: string; status: EmailStatus }> = await knownTenant(
       this.prepared(
         'mailgate_insert_idempotent',
-        `INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes, sensitive)
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $5::jsonb ? 'sealed')
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id, status`,
+        `WITH ins AS (
+           INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes, sensitive)
+           VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $5::jsonb ? 'sealed')
+           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING id, tenant_id, status, created_at
+         ), ev AS (${ACCEPTED_EVENTS})
+         SELECT id, status FROM ins`,
         [
           id,
           tenantId,
@@ -307,7 +349,9 @@ export class EmailMessagesRepository {
   private async insertRowAgain(row: NewRow): Promise<void> {
     const inserted = await this.prepared(
       'mailgate_insert_row_again',
-      `${INSERT_ROWS} ON CONFLICT (id) DO NOTHING RETURNING id`,
+      `WITH ins AS (${INSERT_MESSAGES} ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id, tenant_id, created_at),
+       ev AS (${ACCEPTED_EVENTS})
+       SELECT id FROM ins`,
       insertRowsParams([row]),
     );
     if (inserted.length === 0) {
@@ -381,7 +425,10 @@ export class EmailMessagesRepository {
     const rows: Array<{ id: string }> = await this.sql(
       `WITH upd AS (
          UPDATE email_messages
-         SET status = 'queued', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now()
+         SET status = 'queued', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now(),
+             -- Only the recipients that failed are tried again; sent and bounced ones keep their state.
+             recipients = (SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each(recipients) r
+                           WHERE r.value->>'state' NOT IN ('failed', 'deferred'))
          WHERE tenant_id = $1 AND id = $2 AND status = 'failed' AND content_purged_at IS NULL
          RETURNING id
        )
@@ -475,25 +522,34 @@ export class EmailMessagesRepository {
   }
 
   private async writeSent(rows: SentRow[]): Promise<void> {
-    // Unconditional: a message that reached the provider is sent, whoever held the lease.
+    // Unconditional: a message that reached the provider is sent, whoever held the lease. Its
+    // status derives from the recipients' states (mailgate_message_status), or is queued again
+    // when some recipients were deferred.
     await this.prepared(
       'mailgate_mark_sent',
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::timestamptz[], $7::int[], $8::int[])
-           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at,
-                duration_ms, config_version)
+                              $6::timestamptz[], $7::int[], $8::jsonb[], $9::jsonb[], $10::jsonb[],
+                              $11::timestamptz[], $12::text[], $13::int[])
+           AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms,
+                recipients, events, suppress, retry_at, outcome, config_version)
        ), m AS (
          UPDATE email_messages e
-         SET status = 'sent', transport = s.transport, provider_message_id = s.provider_message_id,
+         SET status = CASE WHEN s.retry_at IS NOT NULL THEN 'queued'
+                           ELSE mailgate_message_status(mailgate_merge_recipients(e.recipients, s.recipients), 'sent') END,
+             recipients = mailgate_merge_recipients(e.recipients, s.recipients),
+             next_attempt_at = coalesce(s.retry_at, e.next_attempt_at),
+             transport = s.transport,
+             provider_message_id = coalesce(s.provider_message_id, e.provider_message_id),
              captured_mime = s.captured_mime, fallback_reason = s.fallback_reason, last_error = NULL,
              provider_config_version = s.config_version,
              sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
          FROM s WHERE e.id = s.id
-         RETURNING e.id, e.attempts, s.transport, s.provider_message_id, s.started_at, s.duration_ms
-       )
-       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
-       SELECT id, attempts, transport, 'sent', provider_message_id, started_at, duration_ms FROM m`,
+         RETURNING e.id, e.tenant_id, e.attempts, s.transport, s.provider_message_id, s.started_at,
+                   s.duration_ms, s.events, s.suppress, s.outcome
+       ), ${OUTCOME_WRITES}
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
+       SELECT tenant_id, id, attempts, transport, outcome, provider_message_id, started_at, duration_ms FROM m`,
       [
         rows.map((r) => r.id),
         rows.map((r) => r.attempt.transport),
@@ -502,8 +558,58 @@ export class EmailMessagesRepository {
         rows.map((r) => r.result.fallbackReason),
         rows.map((r) => r.attempt.startedAt),
         rows.map((r) => r.attempt.durationMs),
+        rows.map((r) => JSON.stringify(r.result.outcome.recipients)),
+        rows.map((r) => JSON.stringify(r.result.outcome.events)),
+        rows.map((r) => JSON.stringify(r.result.outcome.suppress)),
+        rows.map((r) => r.result.retryAt),
+        rows.map((r) => r.result.attemptOutcome),
         rows.map((r) => r.attempt.configVersion),
       ],
+    );
+  }
+
+  /**
+   * The message's recipients' states and which of `keys` (suppression keys) are suppressed, in
+   * one round trip before an attempt.
+   */
+  async recipientPlan(
+    tenantId: string,
+    id: string,
+    keys: string[],
+  ): Promise<{ recipients: Record<string, RecipientRecord> | null; suppressed: string[] }> {
+    const rows: Array<{
+      recipients: Record<string, RecipientRecord> | null;
+      suppressed: string[];
+    }> = await this.prepared(
+      'mailgate_recipient_plan',
+      `SELECT m.recipients,
+                ARRAY(SELECT s.address FROM suppressions s
+                      WHERE s.tenant_id = $1 AND s.address = ANY($3::text[])) AS suppressed
+         FROM email_messages m WHERE m.tenant_id = $1 AND m.id = $2`,
+      [tenantId, id, keys],
+    );
+    return rows[0] ?? { recipients: null, suppressed: [] };
+  }
+
+  /**
+   * Ends a claimed message that has nobody left to send to (every remaining recipient is
+   * suppressed): no attempt, no connection. Fenced on the lease like a failed attempt.
+   */
+  async finishWithoutAttempt(id: string, workerId: string, outcome: Outcome): Promise<void> {
+    const [recipients, events, suppress] = outcomeJson(outcome);
+    await this.sql(
+      `WITH m AS (
+         UPDATE email_messages e
+         SET recipients = mailgate_merge_recipients(e.recipients, $3::jsonb),
+             status = mailgate_message_status(mailgate_merge_recipients(e.recipients, $3::jsonb), 'suppressed'),
+             -- The attempt never started: it does not count against the message's budget.
+             attempts = greatest(e.attempts - 1, 0),
+             updated_at = now(), locked_until = NULL, locked_by = NULL
+         WHERE e.id = $1 AND e.status = 'sending' AND e.locked_by = $2
+         RETURNING e.id, e.tenant_id, $4::jsonb AS events, $5::jsonb AS suppress
+       ), ${OUTCOME_WRITES}
+       SELECT id FROM m`,
+      [id, workerId, recipients, events, suppress],
     );
   }
 
@@ -518,20 +624,25 @@ export class EmailMessagesRepository {
     error: StoredError,
     retryAt: Date | null,
     fallbackReason: string | null,
+    outcome: Outcome,
   ): Promise<void> {
+    const [recipients, events, suppress] = outcomeJson(outcome);
     await this.sql(
       `WITH m AS (
-         UPDATE email_messages
-         SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'queued' END,
+         UPDATE email_messages e
+         SET status = CASE WHEN $3::timestamptz IS NULL
+                           THEN mailgate_message_status(mailgate_merge_recipients(e.recipients, $14::jsonb), 'failed')
+                           ELSE 'queued' END,
+             recipients = mailgate_merge_recipients(e.recipients, $14::jsonb),
              next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
              last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
              provider_config_version = $13, locked_until = NULL, locked_by = NULL
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
-         RETURNING id, attempts
-       )
-       INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
-                                   error_status, error_message, started_at, duration_ms)
-       SELECT id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
+         RETURNING e.id, e.tenant_id, e.attempts, $15::jsonb AS events, $16::jsonb AS suppress
+       ), ${OUTCOME_WRITES}
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
+                                   error_code, error_status, error_message, started_at, duration_ms)
+       SELECT tenant_id, id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
               $6, $7, $8, $9, $11, $12 FROM m`,
       [
         id,
@@ -547,6 +658,9 @@ export class EmailMessagesRepository {
         attempt.startedAt,
         attempt.durationMs,
         attempt.configVersion,
+        recipients,
+        events,
+        suppress,
       ],
     );
   }
@@ -559,9 +673,9 @@ export class EmailMessagesRepository {
     error: StoredError,
   ): Promise<void> {
     await this.sql(
-      `INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, error_class, error_code,
-                                   error_status, error_message, started_at, duration_ms)
-       VALUES ($1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
+                                   error_code, error_status, error_message, started_at, duration_ms)
+       SELECT tenant_id, $1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9 FROM email_messages WHERE id = $1`,
       [
         id,
         attemptNo,

@@ -4,6 +4,8 @@ import type { EmailAddress } from '../transports/mail-transport.interface';
 /** A send request after validation: what the outbox stores and the dispatcher sends. */
 export interface EmailPayload {
   from?: EmailAddress;
+  /** Display name for the default sender when `from` is absent: a template's `sender`. */
+  fromName?: string;
   to: EmailAddress[];
   cc?: EmailAddress[];
   bcc?: EmailAddress[];

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProviderConfigModule } from '../provider-config/provider-config.module';
+import { TemplatesModule } from '../templates/templates.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { TransportsModule } from '../transports/transports.module';
 import { ContentSealer } from './content-sealer';
@@ -10,7 +11,7 @@ import { EmailsService } from './emails.service';
 import { TransportResolver } from './transport-resolver';
 
 @Module({
-  imports: [ProviderConfigModule, TransportsModule, TenancyModule],
+  imports: [ProviderConfigModule, TransportsModule, TenancyModule, TemplatesModule],
   controllers: [EmailsController],
   providers: [
     EmailMessagesRepository,

@@ -4,17 +4,21 @@ import { AppException, ValidationException, type FieldError } from '../common/ap
 import { ApiCode } from '../common/api-code.enum';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
+import type { RecipientRecord } from '../events/email-event-type.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
+import { EmailTemplatesService } from '../templates/email-templates.service';
 import { ContentSealer, isSealed } from './content-sealer';
 import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
+import { validateWithTemplate } from './template-send';
 import {
   EmailMessagesRepository,
   type AttemptRow,
   type MessageRow,
 } from './email-messages.repository';
 import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
+import { recipientsOf } from './recipient-outcomes';
 
 export const MAX_BATCH = 500;
 export const MAX_WAIT_SECONDS = 30;
@@ -72,6 +76,33 @@ export interface EmailView {
     durationMs: number;
   }>;
   capturedMime?: string;
+  recipients?: RecipientView[];
+}
+
+export interface RecipientView {
+  email: string;
+  state: RecipientRecord['state'];
+  at: string | null;
+  bounceType?: 'hard' | 'soft';
+  code?: string;
+  reason?: string;
+}
+
+/** Every envelope recipient with its state; pending until the dispatcher recorded one. */
+function recipientViews(row: MessageRow): RecipientView[] {
+  return recipientsOf(row.payload).map((email) => {
+    const record = row.recipients?.[email];
+    return record === undefined
+      ? { email, state: 'pending', at: null }
+      : {
+          email,
+          state: record.state,
+          at: record.at,
+          ...(record.bounceType === undefined ? {} : { bounceType: record.bounceType }),
+          ...(record.code === undefined ? {} : { code: record.code }),
+          ...(record.reason === undefined ? {} : { reason: record.reason }),
+        };
+  });
 }
 
 function sha256(text: string): string {
@@ -109,6 +140,7 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     sentAt: iso(row.sent_at),
+    recipients: recipientViews(row),
   };
   if (attempts !== undefined) {
     view.attempts = attempts.map((a) => ({
@@ -158,6 +190,7 @@ export class EmailsService {
     @Inject(APP_ENV) private readonly env: AppEnv,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly templates: EmailTemplatesService,
   ) {}
 
   /** The root key may name a tenant that has no row yet; keys of a tenant imply its row. */
@@ -176,8 +209,21 @@ export class EmailsService {
       : null;
   }
 
-  private validate(body: unknown, prefix = ''): { value?: ValidatedEmail; errors: FieldError[] } {
-    const result = validateEmailRequest(body, prefix);
+  /** The request as validated, with `template` (if any) rendered in: src/emails/template-send.ts. */
+  private validateRequest(
+    tenantId: string,
+    body: unknown,
+    prefix = '',
+  ): Promise<{ value?: ValidatedEmail; errors: FieldError[] }> {
+    return validateWithTemplate(this.templates, tenantId, body, prefix, validateEmailRequest);
+  }
+
+  private async validate(
+    tenantId: string,
+    body: unknown,
+    prefix = '',
+  ): Promise<{ value?: ValidatedEmail; errors: FieldError[] }> {
+    const result = await this.validateRequest(tenantId, body, prefix);
     const tooLarge = result.value === undefined ? null : this.oversize(result.value);
     if (tooLarge !== null) {
       return { errors: [{ field: prefix === '' ? 'body' : prefix, messages: [tooLarge] }] };
@@ -195,7 +241,7 @@ export class EmailsService {
         { field: 'Idempotency-Key', messages: ['must be 1-255 printable ASCII characters'] },
       ]);
     }
-    const result = validateEmailRequest(body);
+    const result = await this.validateRequest(principal.tenantId, body);
     if (result.value === undefined) {
       throw new ValidationException(result.errors);
     }
@@ -257,14 +303,14 @@ export class EmailsService {
     }
     const results: BatchItemResult[] = [];
     const valid: Array<{ index: number; value: ValidatedEmail }> = [];
-    messages.forEach((item: unknown, index) => {
-      const result = this.validate(item, `messages.${index}`);
+    for (const [index, item] of (messages as unknown[]).entries()) {
+      const result = await this.validate(principal.tenantId, item, `messages.${index}`);
       if (result.value === undefined) {
         results.push({ index, errors: result.errors });
       } else {
         valid.push({ index, value: result.value });
       }
-    });
+    }
     if (valid.length === 0) {
       throw new ValidationException(results.flatMap((r) => ('errors' in r ? r.errors : [])));
     }

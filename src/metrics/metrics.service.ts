@@ -9,6 +9,7 @@ import {
   type AcceptRoute,
   type AttemptOutcome,
 } from './metric-labels';
+import type { EmailEventType } from '../events/email-event-type.enum';
 import { ATTEMPT_DURATION_BUCKETS, QUEUE_STATS_TTL_MS } from './metrics.constants';
 import { QueueStatsRepository, type QueueStats } from './queue-stats.repository';
 
@@ -28,7 +29,10 @@ export class MetricsService implements OnModuleDestroy {
   private readonly retriesTotal: Counter<'error_class'>;
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
+  private readonly eventsTotal: Counter<'type'>;
+  private readonly suppressedTotal: Counter;
   private readonly purgedTotal: Counter<'what'>;
+  private readonly purgeBatchDuration: Histogram;
   private queueStats?: { at: number; value: Promise<QueueStats | undefined> };
   private commitWaiting: () => number = () => 0;
 
@@ -83,10 +87,27 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['reason'],
       registers,
     });
+    this.eventsTotal = new Counter({
+      name: 'mailgate_email_events_total',
+      help: 'Events written to message timelines, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.suppressedTotal = new Counter({
+      name: 'mailgate_suppressed_recipients_total',
+      help: 'Recipients not attempted because their address is on the suppression list',
+      registers,
+    });
     this.purgedTotal = new Counter({
       name: 'mailgate_purged_total',
       help: 'Expired message data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows).',
       labelNames: ['what'],
+      registers,
+    });
+    this.purgeBatchDuration = new Histogram({
+      name: 'mailgate_purge_batch_duration_seconds',
+      help: 'Duration of one purge batch (one transaction: the longest its row locks are held).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
     this.queueStatsErrors = new Counter({
@@ -144,6 +165,10 @@ export class MetricsService implements OnModuleDestroy {
     }
   }
 
+  purgeBatch(seconds: number): void {
+    this.purgeBatchDuration.observe(seconds);
+  }
+
   /** The accept path's group commit reports its waiting rows through this. */
   observeCommitWaiting(read: () => number): void {
     this.commitWaiting = read;
@@ -155,6 +180,21 @@ export class MetricsService implements OnModuleDestroy {
 
   accepted(route: AcceptRoute, count = 1): void {
     this.acceptedTotal.inc({ route }, count);
+    // Each accepted message gets its `accepted` event in the same INSERT.
+    this.eventsTotal.inc({ type: 'accepted' }, count);
+  }
+
+  /** Events just committed to timelines; `type` is one of EMAIL_EVENT_TYPES (a bounded set). */
+  eventsWritten(events: ReadonlyArray<{ type: EmailEventType }>): void {
+    for (const event of events) {
+      this.eventsTotal.inc({ type: event.type });
+    }
+  }
+
+  recipientsSuppressed(count: number): void {
+    if (count > 0) {
+      this.suppressedTotal.inc(count);
+    }
   }
 
   attemptSucceeded(transport: string, seconds: number): void {

@@ -1,3 +1,4 @@
+import { ALLOW_ALL_EGRESS, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
 import { Writable } from 'node:stream';
 import { ApiCode } from '../common/api-code.enum';
 import { AppException } from '../common/app.exception';
@@ -129,7 +130,21 @@ const smtpBody: ConfigEmailProviderDto = {
   },
 };
 
-function setup(failure?: Error) {
+function withHost(smtp_host: string): ConfigEmailProviderDto {
+  return {
+    type: 'custom',
+    enabled: true,
+    smtpConfig: {
+      smtp_host,
+      smtp_port: 465,
+      sender: 'm@example.test',
+      senderPass: 'pw',
+      secure: true,
+    },
+  };
+}
+
+function setup(failure?: Error, egress: EgressPolicy = ALLOW_ALL_EGRESS) {
   const repository = new FakeRepository();
   const mapper = new ProviderConfigMapper(
     new SecretCipher([{ id: 'k1', key: Buffer.alloc(32, 3) }]),
@@ -155,11 +170,40 @@ function setup(failure?: Error) {
   });
   const repo = repository as unknown as ProviderConfigRepository;
   const reader = new ProviderConfigReader(repo, mapper);
-  const service = new ProviderConfigService(repo, mapper, reader, factory, tenants, logger);
+  const service = new ProviderConfigService(repo, mapper, reader, factory, tenants, logger, {
+    egress,
+  });
   return { service, repository, transports, logs, tenants, reader };
 }
 
 describe('ProviderConfigService', () => {
+  it.each(['127.0.0.1', '10.0.0.1', '169.254.169.254', '::1', '::ffff:127.0.0.1'])(
+    'refuses literal SMTP host %s at save, verify and test-send when the egress policy denies it',
+    async (host) => {
+      const { service, repository, transports } = setup(undefined, PUBLIC_ONLY_EGRESS);
+      const body = withHost(host);
+      const named = (field: string) =>
+        expect.objectContaining({
+          data: { errors: [expect.objectContaining({ field })] },
+        }) as unknown;
+      await expect(service.configure(principal, body)).rejects.toEqual(
+        named('smtpConfig.smtp_host'),
+      );
+      await expect(service.verify(principal, body)).rejects.toEqual(named('smtpConfig.smtp_host'));
+      await expect(
+        service.sendTest(principal, { email: 'to@example.test', config: body }),
+      ).rejects.toEqual(named('config.smtpConfig.smtp_host'));
+      expect(repository.rows.size).toBe(0);
+      expect(transports).toHaveLength(0);
+    },
+  );
+
+  it('saves a literal private SMTP host when the policy allows its CIDR', async () => {
+    const { service } = setup(undefined, { allowAll: false, allowedCidrs: ['10.20.0.0/16'] });
+    const body = withHost('10.20.3.4');
+    await expect(service.configure(principal, body)).resolves.toMatchObject({ version: 1 });
+  });
+
   it('saves version 1, then bumps the version on each change and audits it', async () => {
     const { service, repository, tenants } = setup();
     const first = await service.configure(principal, smtpBody);

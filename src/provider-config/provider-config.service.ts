@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiCode } from '../common/api-code.enum';
-import { AppException } from '../common/app.exception';
+import { AppException, ValidationException } from '../common/app.exception';
+import { deniedLiteralHost } from '../common/egress';
+import { APP_ENV } from '../config/app-env.constants';
+import type { AppEnv } from '../config/env';
 import { LOGGER } from '../common/logger.constants';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
@@ -55,6 +58,7 @@ export class ProviderConfigService {
     private readonly transports: TransportFactory,
     private readonly tenants: TenantsService,
     @Inject(LOGGER) logger: Logger,
+    @Inject(APP_ENV) private readonly env: Pick<AppEnv, 'egress'>,
   ) {
     this.log = logger.child({ module: 'provider-config' });
   }
@@ -77,6 +81,7 @@ export class ProviderConfigService {
    */
   async configure(principal: Principal, dto: ConfigEmailProviderDto): Promise<EmailProviderDto> {
     const { tenantId } = principal;
+    this.assertEgressAllowed(dto, 'smtpConfig');
     const input = this.mapper.fromInput(dto);
     // The config row references tenants(id); a root-key request may name a tenant never seen.
     await this.tenants.ensureTenant(tenantId);
@@ -149,6 +154,7 @@ export class ProviderConfigService {
     dto: VerifyEmailProviderDto,
   ): Promise<VerifyEmailProviderResultDto> {
     if (namesCandidate(dto)) {
+      this.assertEgressAllowed(dto, 'smtpConfig');
       const config = await this.candidate(principal.tenantId, dto as ProviderConfigCandidateDto);
       return this.run(principal, 'verify', { config }, verifyOnly);
     }
@@ -165,6 +171,9 @@ export class ProviderConfigService {
 
   /** Sends one real test message to `dto.email` with the given config, else the saved one (enabled or not). */
   async sendTest(principal: Principal, dto: SendTestEmailDto): Promise<SendTestEmailResultDto> {
+    if (dto.config !== undefined) {
+      this.assertEgressAllowed(dto.config, 'config.smtpConfig');
+    }
     const usable =
       dto.config === undefined
         ? this.usable(await this.savedOrThrow(principal.tenantId))
@@ -182,6 +191,20 @@ export class ProviderConfigService {
         rejected: sent.rejected,
       };
     });
+  }
+
+  /**
+   * Save-time half of the egress policy: a literal SMTP host the policy denies is refused with its
+   * field named. Host names are judged after DNS, when connecting (EGRESS_DENIED).
+   */
+  private assertEgressAllowed(dto: { smtpConfig?: { smtp_host?: string } }, field: string): void {
+    const host = dto.smtpConfig?.smtp_host;
+    const reason = host === undefined ? undefined : deniedLiteralHost(host, this.env.egress);
+    if (reason !== undefined) {
+      throw new ValidationException([
+        { field: `${field}.smtp_host`, messages: [`smtp_host ${reason}`] },
+      ]);
+    }
   }
 
   private async savedOrThrow(tenantId: string): Promise<ProviderConfigEntity> {

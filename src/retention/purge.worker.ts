@@ -110,11 +110,20 @@ export class PurgeWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return report;
   }
 
+  private async timed<T>(batch: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await batch();
+    } finally {
+      this.metrics.purgeBatch((performance.now() - started) / 1000);
+    }
+  }
+
   private async batches(session: PurgeSession, report: PurgeReport): Promise<void> {
     const { contentMs, messageMs } = this.env.retention;
     // Rows first: content of rows about to go need not be blanked on the way.
     for (;;) {
-      const deleted = await session.deleteMessages(messageMs, PURGE_BATCH);
+      const deleted = await this.timed(() => session.deleteMessages(messageMs, PURGE_BATCH));
       report.messages += deleted.messages;
       report.attempts += deleted.attempts;
       this.metrics.purged('message', deleted.messages);
@@ -125,7 +134,7 @@ export class PurgeWorker implements OnApplicationBootstrap, OnModuleDestroy {
       await new Promise((r) => setTimeout(r, BATCH_PAUSE_MS));
     }
     while (this.running) {
-      const purged = await session.purgeContent(contentMs, PURGE_BATCH);
+      const purged = await this.timed(() => session.purgeContent(contentMs, PURGE_BATCH));
       report.content += purged;
       this.metrics.purged('content', purged);
       if (purged < PURGE_BATCH) {

@@ -7,12 +7,12 @@ export class AuthNoncesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** True when this (key, nonce) was not seen before; the primary key makes it atomic. */
-  async claim(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+  async claim(tenantId: string, keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO auth_nonces (key_id, nonce, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (key_id, nonce) DO NOTHING
+      `INSERT INTO auth_nonces (tenant_id, key_id, nonce, expires_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, key_id, nonce) DO NOTHING
        RETURNING 1`,
-      [keyId, nonce, expiresAt],
+      [tenantId, keyId, nonce, expiresAt],
     );
     return rows.length === 1;
   }

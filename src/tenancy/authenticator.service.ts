@@ -166,7 +166,7 @@ export class AuthenticatorService implements OnModuleDestroy {
       );
     }
     const expiresAt = new Date(signedAt + SIGNATURE_WINDOW_MS + NONCE_RETENTION_MARGIN_MS);
-    if (!(await this.nonces.claim(key.id, nonce, expiresAt))) {
+    if (!(await this.nonces.claim(key.tenantId, key.id, nonce, expiresAt))) {
       throw unauthenticated('Signature nonce was already used', ApiCode.NonceReplayed);
     }
     this.maybePruneNonces();

@@ -1,3 +1,4 @@
+import { isEgressDenied } from '../common/egress';
 import { DeliveryError, type DeliveryErrorClass } from './delivery-error';
 
 /**
@@ -148,6 +149,9 @@ export function mapSmtpError(error: unknown): DeliveryError {
   if (error instanceof DeliveryError) {
     return error;
   }
+  if (isEgressDenied(error)) {
+    return new DeliveryError('config', error.message, { code: error.code });
+  }
   const e = isRecord(error) ? error : {};
   const code = stringProp(e, 'code');
   const responseCode = numberProp(e, 'responseCode');
@@ -155,6 +159,19 @@ export function mapSmtpError(error: unknown): DeliveryError {
 
   if (isCertificateFailure(e)) {
     return certificateError('SMTP server');
+  }
+  // STARTTLS refused (5xx): sent because a login must not travel in clear (requireTLS).
+  if (
+    code === 'ETLS' &&
+    stringProp(e, 'command') === 'STARTTLS' &&
+    responseCode !== undefined &&
+    responseCode >= 500
+  ) {
+    return new DeliveryError(
+      'config',
+      `The SMTP server does not offer STARTTLS, and mailgate never sends a login without TLS: enable STARTTLS on the server, or use port 465 with secure: true${detail}`,
+      { code: 'STARTTLS_REQUIRED', status: responseCode },
+    );
   }
   if (code === 'ENOAUTH') {
     return new DeliveryError('config', 'SMTP credentials are missing', { code });
@@ -169,7 +186,20 @@ export function mapSmtpError(error: unknown): DeliveryError {
     });
   }
   if (responseCode !== undefined) {
-    return fromReply(responseCode, detail);
+    const mapped = fromReply(responseCode, detail);
+    // 5xx to the message itself (after DATA): a bounce of every recipient, not a broken session.
+    if (
+      code === 'EMESSAGE' &&
+      stringProp(e, 'command') === 'DATA' &&
+      mapped.errorClass === 'rejected'
+    ) {
+      return new DeliveryError('rejected', mapped.message, {
+        status: responseCode,
+        code: mapped.code,
+        bounce: true,
+      });
+    }
+    return mapped;
   }
   if (code !== undefined && SMTP_TRANSIENT_CODES.has(code)) {
     return new DeliveryError('transient', `SMTP connection failed${detail}`, { code });

@@ -15,6 +15,8 @@ export interface DeliveryErrorOptions {
   code?: string;
   /** Milliseconds to wait before retrying, when the provider said so (Retry-After). */
   retryAfterMs?: number;
+  /** The receiving server refused the message after DATA (SMTP 5xx): every recipient bounced. */
+  bounce?: boolean;
   cause?: unknown;
 }
 
@@ -26,6 +28,7 @@ export class DeliveryError extends Error {
   readonly status?: number;
   readonly code: string;
   readonly retryAfterMs?: number;
+  readonly bounce: boolean;
 
   constructor(
     readonly errorClass: DeliveryErrorClass,
@@ -37,6 +40,7 @@ export class DeliveryError extends Error {
     this.status = options.status;
     this.code = options.code ?? errorClass.toUpperCase();
     this.retryAfterMs = options.retryAfterMs;
+    this.bounce = options.bounce ?? false;
   }
 
   toJSON(): { class: DeliveryErrorClass; code: string; status?: number; message: string } {

@@ -21,6 +21,8 @@ export interface OutboundEmail {
   messageId: string;
   /** Defaults to the transport's configured sender. */
   from?: EmailAddress;
+  /** Display name for that default sender (a template's `sender`); ignored when `from` is given. */
+  fromName?: string;
   to: EmailAddress[];
   cc?: EmailAddress[];
   bcc?: EmailAddress[];
@@ -31,6 +33,12 @@ export interface OutboundEmail {
   attachments?: OutboundAttachment[];
   /** Extra headers, already validated against the allow-list (no CR/LF). */
   headers?: Record<string, string>;
+  /**
+   * The recipients this attempt goes to, when not all of them (some are suppressed or already
+   * sent on an earlier attempt). SMTP keeps the headers and narrows the envelope; SendGrid, whose
+   * personalizations are both, leaves the others out.
+   */
+  envelopeTo?: string[];
 }
 
 export interface SendResult {
@@ -38,6 +46,8 @@ export interface SendResult {
   providerMessageId: string | null;
   accepted: string[];
   rejected: string[];
+  /** SMTP: the reply to each refused RCPT TO (4xx or 5xx) when others were accepted or all were refused. */
+  refused?: Array<{ recipient: string; status: number; reply: string }>;
   /** The rendered MIME, only from the capture transport (`capture://`), which sends nothing. */
   capturedMime?: string;
 }
@@ -53,4 +63,18 @@ export interface MailTransport {
    * adapter's own grace), then cuts them off.
    */
   close(graceMs?: number): Promise<void>;
+}
+
+/** The From of `message`: its own, else the transport's sender under the message's display name. */
+export function fromOf(
+  message: Pick<OutboundEmail, 'from' | 'fromName'>,
+  defaultFrom: EmailAddress | undefined,
+): EmailAddress | undefined {
+  if (message.from !== undefined) {
+    return message.from;
+  }
+  if (defaultFrom === undefined || message.fromName === undefined || message.fromName === '') {
+    return defaultFrom;
+  }
+  return { ...defaultFrom, name: message.fromName };
 }

@@ -56,6 +56,10 @@ export function toMailOptions(message: OutboundEmail, from: EmailAddress): SendM
     html: message.html,
     attachments,
     headers: message.headers,
+    // Only some recipients this time: the headers still name everyone.
+    ...(message.envelopeTo === undefined
+      ? {}
+      : { envelope: { from: from.email, to: message.envelopeTo } }),
     disableFileAccess: true,
     disableUrlAccess: true,
   };

@@ -64,7 +64,12 @@ export class TransportFactory implements OnApplicationShutdown {
     switch (config.type) {
       case 'custom':
         return new SmtpTransport(
-          customSmtpTransportOptions(config.smtpConfig, this.smtpTuningFor(config)),
+          customSmtpTransportOptions(
+            config.smtpConfig,
+            this.env.egress,
+            this.smtpTuningFor(config),
+            this.env.smtp.allowPlaintextAuth,
+          ),
         );
       case 'ali':
         return new SmtpTransport(

@@ -77,7 +77,7 @@ describe('admin console in a real browser (issue 9)', () => {
           headers,
         });
         const status = res.body.data?.status;
-        return status === 'sent' || status === 'failed' ? res.body.data : undefined;
+        return status === 'queued' || status === 'sending' ? undefined : res.body.data;
       },
       { timeoutMs: 15_000, what: `email ${id} to be final` },
     );
@@ -130,7 +130,8 @@ describe('admin console in a real browser (issue 9)', () => {
   }
 
   async function signIn(token: string, tenant = ''): Promise<void> {
-    await page.goto(consoleUrl());
+    // The landing page is the overview (its own spec); these tests start on the provider page.
+    await page.goto(`${consoleUrl()}#/provider`);
     await page.getByLabel('API key', { exact: true }).fill(token);
     await page.getByLabel('Tenant (root key only)', { exact: true }).fill(tenant);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -411,20 +412,17 @@ describe('admin console in a real browser (issue 9)', () => {
 
   it('lists messages with their attempts and retries a failed one', async () => {
     smtp.reset();
-    smtp.reply('RCPT', {
-      code: 550,
-      message: '5.1.1 No such user',
-      recipient: 'bounce@example.test',
-    });
     const auth = { authorization: `Bearer ${key.token}` };
     const sent = await sendEmail(auth, anEmail({ subject: 'Welcome aboard' }));
+    await expect(finalEmail(auth, sent)).resolves.toMatchObject({
+      status: 'sent',
+    });
+    // A refused sender fails the message (a refused recipient would bounce and be suppressed).
+    smtp.reply('MAIL', { code: 553, message: '5.7.1 Sender refused' });
     const bounced = await sendEmail(
       auth,
       anEmail({ subject: 'Bounces once', to: [{ email: 'bounce@example.test' }] }),
     );
-    await expect(finalEmail(auth, sent)).resolves.toMatchObject({
-      status: 'sent',
-    });
     await expect(finalEmail(auth, bounced)).resolves.toMatchObject({
       status: 'failed',
     });
@@ -449,7 +447,7 @@ describe('admin console in a real browser (issue 9)', () => {
     );
     await expect(attempts.first().locator('td').nth(3).textContent()).resolves.toBe('failed');
     await expect(attempts.first().locator('td').nth(4).textContent()).resolves.toBe('rejected');
-    await expect(attempts.first().locator('td').nth(5).textContent()).resolves.toContain('550');
+    await expect(attempts.first().locator('td').nth(5).textContent()).resolves.toContain('553');
     await screenshot(page, 'console-message-failed');
 
     await page.getByRole('button', { name: 'Retry' }).click();

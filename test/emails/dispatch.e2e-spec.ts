@@ -7,6 +7,7 @@ import { anEmail, configureSmtp, createKey, newTenantId, type TestKey } from '..
 interface EmailData {
   id: string;
   status: string;
+  recipients: Array<{ email: string; state: string }>;
   transport: string | null;
   fallbackReason: string | null;
   providerMessageId: string | null;
@@ -107,7 +108,7 @@ describe('dispatcher: real SMTP and SendGrid-contract servers on loopback', () =
       async () => {
         const res = await http(t.baseUrl, 'GET', `/v1/emails/${id}`, { token: key.token });
         const data = res.body.data as EmailData;
-        return data.status === 'sent' || data.status === 'failed' ? data : undefined;
+        return data.status === 'queued' || data.status === 'sending' ? undefined : data;
       },
       { timeoutMs, what: `email ${id} to be final` },
     );
@@ -174,7 +175,7 @@ describe('dispatcher: real SMTP and SendGrid-contract servers on loopback', () =
     expect(provider.messages[0].parsed.messageId).toBe(`<${id}@example.test>`);
   });
 
-  it('fails a 550 at once, with no further attempt, and keeps sending other mail', async () => {
+  it('bounces a 550 at once, with no further attempt, and keeps sending other mail', async () => {
     const key = await tenantWithKey();
     await configureSmtp(t, key.token, {
       port: provider.port,
@@ -190,9 +191,12 @@ describe('dispatcher: real SMTP and SendGrid-contract servers on loopback', () =
     const good = await accept(key);
     const data = await final(key, poison);
     expect(data).toMatchObject({
-      status: 'failed',
+      status: 'bounced',
       attemptCount: 1,
-      lastError: { class: 'rejected' },
+      attempts: [{ outcome: 'failed' }],
+      recipients: [
+        { email: 'ghost@example.test', state: 'bounced', bounceType: 'hard', code: '550' },
+      ],
     });
     expect((await final(key, good)).status).toBe('sent');
     const attempts = await query(

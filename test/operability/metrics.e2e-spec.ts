@@ -34,6 +34,8 @@ const ALLOWED_LABELS = new Set([
   'reason',
   'status',
   'le',
+  // mailgate_email_events_total: one of EMAIL_EVENT_TYPES.
+  'type',
 ]);
 
 describe('GET /metrics', () => {

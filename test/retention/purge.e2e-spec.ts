@@ -35,8 +35,8 @@ async function insertMessages(
        FROM generate_series(1, $3) AS i
        RETURNING id, tenant_id
      )
-     INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, started_at, duration_ms)
-     SELECT id, 1, 'builtin', 'retry', now(), 5 FROM m`,
+     INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, started_at, duration_ms)
+     SELECT tenant_id, id, 1, 'builtin', 'retry', now(), 5 FROM m`,
     [tenant, status, count],
   );
   if (finishedAgo !== null) {

@@ -325,12 +325,13 @@ describe('signature nonce pruning', () => {
   });
 
   it('stores each nonce until its date leaves the window, then prunes it', async () => {
-    const key = await createApiKey(t.baseUrl, newTenantId(), ['provider:write']);
+    const tenant = newTenantId();
+    const key = await createApiKey(t.baseUrl, tenant, ['provider:write']);
     // An expired row of this key, then the replica's first signed request.
     await query(
       t.db.url,
-      `INSERT INTO auth_nonces (key_id, nonce, expires_at) VALUES ($1, 'old', now() - interval '5 minutes')`,
-      [key.id],
+      `INSERT INTO auth_nonces (tenant_id, key_id, nonce, expires_at) VALUES ($1, $2, 'old', now() - interval '5 minutes')`,
+      [tenant, key.id],
     );
     const headers = sdkSignedHeaders(key, 'GET', '/v1/api-keys');
     expect((await http(t.baseUrl, 'GET', '/v1/api-keys', { headers })).status).toBe(200);

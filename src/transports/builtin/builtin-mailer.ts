@@ -101,6 +101,7 @@ export function createBuiltinTransport(env: AppEnv, smtpTuning: SmtpTuning = {})
         secure: spec.secure,
         auth: spec.auth,
         defaultFrom,
+        plaintextAuth: env.smtp.allowPlaintextAuth,
       });
     case 'sendgrid':
       return new SendGridTransport({

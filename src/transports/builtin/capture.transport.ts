@@ -1,9 +1,10 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type {
-  EmailAddress,
-  MailTransport,
-  OutboundEmail,
-  SendResult,
+import {
+  fromOf,
+  type EmailAddress,
+  type MailTransport,
+  type OutboundEmail,
+  type SendResult,
 } from '../mail-transport.interface';
 import { toMailOptions } from '../outbound-message';
 import { BUILTIN_TRANSPORT_NAME } from '../transports.constants';
@@ -25,7 +26,7 @@ export class CaptureTransport implements MailTransport {
 
   async send(message: OutboundEmail): Promise<SendResult> {
     const root = new MailComposer(
-      toMailOptions(message, message.from ?? this.defaultFrom),
+      toMailOptions(message, fromOf(message, this.defaultFrom)!),
     ).compile();
     const raw = await root.build();
     return {

@@ -122,7 +122,7 @@ describe('SendGridTransport', () => {
         'X-Note': '=?UTF-8?Q?na=C3=AFve_caf=C3=A9?=',
         'Message-ID': '<sg-0001@example.com>',
       });
-      expect(body.custom_args).toEqual({ mailgate_message_id: 'sg-0001' });
+      expect(body.custom_args).toEqual({ mailgate_id: 'sg-0001' });
 
       // The mail's own headers belong in the JSON body, not on the HTTP request.
       expect(mail.headers['x-campaign']).toBeUndefined();

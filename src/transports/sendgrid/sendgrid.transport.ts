@@ -8,12 +8,13 @@ import { MailService, type MailDataRequired } from '@sendgrid/mail';
 import { encodeWords, detectMimeType } from 'nodemailer/lib/mime-funcs';
 import { DeliveryError } from '../delivery-error';
 import { mapSendGridError } from '../delivery-error.mapper';
-import type {
-  EmailAddress,
-  MailTransport,
-  OutboundAttachment,
-  OutboundEmail,
-  SendResult,
+import {
+  fromOf,
+  type EmailAddress,
+  type MailTransport,
+  type OutboundAttachment,
+  type OutboundEmail,
+  type SendResult,
 } from '../mail-transport.interface';
 import { messageIdHeader } from '../outbound-message';
 import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_SENDGRID_MAX_CONNECTIONS } from '../transports.constants';
@@ -32,7 +33,7 @@ export interface SendGridTransportOptions {
 }
 
 /** custom_args key carrying the outbox id, echoed in SendGrid's event webhook. */
-export const SENDGRID_MESSAGE_ID_ARG = 'mailgate_message_id';
+export const SENDGRID_MESSAGE_ID_ARG = 'mailgate_id';
 
 /** Headers SendGrid sets itself and answers 400 for: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors */
 const RESERVED_HEADERS = new Set([
@@ -200,19 +201,31 @@ export class SendGridTransport implements MailTransport {
 
   /** The v3 mail/send body: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send */
   private toMailData(message: OutboundEmail): { data: MailDataRequired; recipients: string[] } {
-    const from = message.from ?? this.defaultFrom;
+    const from = fromOf(message, this.defaultFrom)!;
     // SendGrid answers 400 when one address appears twice across to, cc and bcc.
     const seen = new Set<string>();
+    // Recipients left out of this attempt (suppressed, or sent before) count as seen.
+    const only =
+      message.envelopeTo === undefined
+        ? undefined
+        : new Set(message.envelopeTo.map((email) => email.toLowerCase()));
     const unique = (list: EmailAddress[] = []): { email: string; name?: string }[] =>
       list
         .filter((entry) => {
           const key = entry.email.toLowerCase();
+          if (only !== undefined && !only.has(key)) {
+            return false;
+          }
           return seen.has(key) ? false : (seen.add(key), true);
         })
         .map(sgAddress);
-    const to = unique(message.to);
-    const cc = unique(message.cc);
-    const bcc = unique(message.bcc);
+    let to = unique(message.to);
+    let cc = unique(message.cc);
+    let bcc = unique(message.bcc);
+    // A personalization needs a `to`: when this attempt leaves every To out, a Cc or Bcc takes its place.
+    if (to.length === 0) {
+      [to, cc, bcc] = cc.length > 0 ? [cc, [], bcc] : [bcc, [], []];
+    }
 
     const content: { type: string; value: string }[] = [];
     // text/plain must come before text/html.

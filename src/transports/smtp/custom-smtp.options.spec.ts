@@ -1,3 +1,4 @@
+import { ALLOW_ALL_EGRESS } from '../../common/egress';
 import { customSmtpTransportOptions } from './custom-smtp.options';
 
 describe('customSmtpTransportOptions', () => {
@@ -5,7 +6,9 @@ describe('customSmtpTransportOptions', () => {
 
   it('maps the seed fields: sender is the login and the default From', () => {
     expect(
-      customSmtpTransportOptions({ ...base, smtp_port: 587 }, { socketTimeoutMs: 1_000 }),
+      customSmtpTransportOptions({ ...base, smtp_port: 587 }, ALLOW_ALL_EGRESS, {
+        socketTimeoutMs: 1_000,
+      }),
     ).toEqual({
       name: 'provider:custom',
       host: 'smtp.corp.example',
@@ -14,6 +17,8 @@ describe('customSmtpTransportOptions', () => {
       auth: { user: 'app@corp.example', pass: 'pw' },
       defaultFrom: { email: 'app@corp.example' },
       socketTimeoutMs: 1_000,
+      egress: ALLOW_ALL_EGRESS,
+      plaintextAuth: 'loopback',
     });
   });
 
@@ -24,16 +29,23 @@ describe('customSmtpTransportOptions', () => {
     [465, false, false],
     [2465, true, true],
   ])('port %i with secure=%s → implicit TLS %s', (port, secure, expected) => {
-    expect(customSmtpTransportOptions({ ...base, smtp_port: port, secure }).secure).toBe(expected);
+    expect(
+      customSmtpTransportOptions({ ...base, smtp_port: port, secure }, ALLOW_ALL_EGRESS).secure,
+    ).toBe(expected);
   });
 
   it('accepts a port sent as a string', () => {
     const config = { ...base, smtp_port: '465' as unknown as number };
-    expect(customSmtpTransportOptions(config)).toMatchObject({ port: 465, secure: true });
+    expect(customSmtpTransportOptions(config, ALLOW_ALL_EGRESS)).toMatchObject({
+      port: 465,
+      secure: true,
+    });
   });
 
   it('has no AUTH and no default From without a sender', () => {
-    expect(customSmtpTransportOptions({ ...base, sender: '', smtp_port: 25 })).toMatchObject({
+    expect(
+      customSmtpTransportOptions({ ...base, sender: '', smtp_port: 25 }, ALLOW_ALL_EGRESS),
+    ).toMatchObject({
       auth: undefined,
       defaultFrom: undefined,
     });

@@ -1,3 +1,5 @@
+import type { EgressPolicy } from '../../common/egress';
+import type { SmtpPlaintextAuth } from '../../config/env';
 import type { SmtpConfig } from '../../provider-config/provider-config.types';
 import { providerTransportName } from '../transports.constants';
 import type { SmtpTransportOptions, SmtpTuning } from './smtp.transport';
@@ -9,7 +11,9 @@ import type { SmtpTransportOptions, SmtpTuning } from './smtp.transport';
  */
 export function customSmtpTransportOptions(
   config: SmtpConfig,
+  egress: EgressPolicy,
   tuning: SmtpTuning = {},
+  plaintextAuth: SmtpPlaintextAuth = 'loopback',
 ): SmtpTransportOptions {
   const port = Number(config.smtp_port);
   return {
@@ -20,5 +24,8 @@ export function customSmtpTransportOptions(
     secure: config.secure ?? port === 465,
     auth: config.sender ? { user: config.sender, pass: config.senderPass } : undefined,
     defaultFrom: config.sender ? { email: config.sender } : undefined,
+    // The tenant chose this host: it goes through the egress policy (the presets' hosts are fixed).
+    egress,
+    plaintextAuth,
   };
 }

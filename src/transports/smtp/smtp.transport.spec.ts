@@ -9,7 +9,8 @@ import {
 import { freePort } from '../../config/embedded-postgres';
 import { DeliveryError } from '../delivery-error';
 import type { OutboundEmail } from '../mail-transport.interface';
-import { SmtpTransport, type SmtpTransportOptions } from './smtp.transport';
+import type { SmtpPlaintextAuth } from '../../config/env';
+import { mustRequireTls, SmtpTransport, type SmtpTransportOptions } from './smtp.transport';
 
 /** The value `fn` throws (undefined when it returns). */
 function thrownBy(fn: () => unknown): unknown {
@@ -67,6 +68,25 @@ async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
   }
   throw new Error('expected the promise to reject');
 }
+
+describe('mustRequireTls', () => {
+  const login = { user: 'u', pass: 'p' };
+  it.each<[string, boolean, boolean, SmtpPlaintextAuth | undefined, boolean]>([
+    ['smtp.example.com', false, true, undefined, true],
+    ['smtp.example.com', false, true, 'loopback', true],
+    ['127.0.0.1', false, true, 'loopback', false],
+    ['::1', false, true, 'loopback', false],
+    ['localhost', false, true, 'loopback', false],
+    ['127.0.0.1', false, true, 'never', true],
+    ['smtp.example.com', false, true, 'always', false],
+    ['smtp.example.com', true, true, 'never', false],
+    ['smtp.example.com', false, false, 'never', false],
+  ])('%s secure=%s login=%s policy=%s → %s', (host, secure, withLogin, plaintextAuth, expected) => {
+    expect(
+      mustRequireTls({ host, secure, auth: withLogin ? login : undefined, plaintextAuth }),
+    ).toBe(expected);
+  });
+});
 
 describe('SmtpTransport', () => {
   const transports: SmtpTransport[] = [];
@@ -146,6 +166,7 @@ describe('SmtpTransport', () => {
         providerMessageId: received.queueId,
         accepted: ['zhang@example.net', 'cc@example.net', 'hidden@example.org'],
         rejected: [],
+        refused: [],
       });
     });
 
@@ -242,6 +263,33 @@ describe('SmtpTransport', () => {
       expect(received.user).toBe('mailer@example.test');
     });
 
+    it('refuses to AUTH without TLS when the policy says never: STARTTLS_REQUIRED (config)', async () => {
+      const smtp = await server({ tls: 'none' });
+      const transport = transportFor(smtp, { plaintextAuth: 'never' });
+      for (const attempt of [() => transport.send(message()), () => transport.verify()]) {
+        const error = await rejection(attempt());
+        expect(error).toMatchObject({ errorClass: 'config', code: 'STARTTLS_REQUIRED' });
+        expect(error.message).toMatch(
+          /enable STARTTLS on the server, or use port 465 with secure: true/,
+        );
+      }
+      expect(smtp.messages).toHaveLength(0);
+    });
+
+    it('upgrades with STARTTLS before AUTH when the policy says never and the server offers it', async () => {
+      const smtp = await server({ tls: 'starttls' });
+      await transportFor(smtp, { plaintextAuth: 'never' }).send(message());
+      const [received] = await smtp.waitForMessages(1);
+      expect(received.secure).toBe(true);
+      expect(received.user).toBe('mailer@example.test');
+    });
+
+    it('needs no TLS without a login, whatever the policy', async () => {
+      const smtp = await server({ tls: 'none', auth: false });
+      await transportFor(smtp, { plaintextAuth: 'never' }).send(message());
+      await smtp.waitForMessages(1);
+    });
+
     it('delivers to an open relay without AUTH', async () => {
       const smtp = await server({ tls: 'none', auth: false });
       await transportFor(smtp).send(message());
@@ -287,11 +335,67 @@ describe('SmtpTransport', () => {
       expect(error).toMatchObject({ errorClass: 'transient', status: 442 });
     });
 
-    it('550 on every RCPT → rejected', async () => {
+    it('550 on every RCPT → nothing sent, each refusal with its reply', async () => {
       const smtp = await server();
       smtp.reply('RCPT', { code: 550, message: '5.1.1 Mailbox unavailable', times: 3 });
+      const result = await transportFor(smtp).send(message());
+      expect(result.accepted).toEqual([]);
+      expect(result.refused).toEqual(
+        result.rejected.map((recipient) => ({
+          recipient,
+          status: 550,
+          reply: '550 5.1.1 Mailbox unavailable',
+        })),
+      );
+      expect(result.rejected.length).toBeGreaterThan(0);
+      expect(smtp.messages).toHaveLength(0);
+    });
+
+    it('550 on one RCPT → the others are sent, the refused one has its reply', async () => {
+      const smtp = await server();
+      smtp.reply('RCPT', {
+        code: 550,
+        message: '5.1.1 No such user',
+        recipient: 'ghost@example.test',
+      });
+      const result = await transportFor(smtp).send({
+        ...message(),
+        to: [{ email: 'ghost@example.test' }, { email: 'real@example.test' }],
+        cc: undefined,
+        bcc: undefined,
+      });
+      expect(result).toMatchObject({
+        accepted: ['real@example.test'],
+        rejected: ['ghost@example.test'],
+        refused: [
+          { recipient: 'ghost@example.test', status: 550, reply: '550 5.1.1 No such user' },
+        ],
+      });
+      const [received] = await smtp.waitForMessages(1);
+      expect(received.rcptTo).toEqual(['real@example.test']);
+    });
+
+    it('envelopeTo narrows RCPT TO and keeps the headers', async () => {
+      const smtp = await server();
+      await transportFor(smtp).send({
+        ...message(),
+        to: [{ email: 'one@example.test' }, { email: 'two@example.test' }],
+        cc: undefined,
+        bcc: undefined,
+        envelopeTo: ['two@example.test'],
+      });
+      const [received] = await smtp.waitForMessages(1);
+      expect(received.rcptTo).toEqual(['two@example.test']);
+      expect(received.parsed.headers.get('to')).toMatchObject({
+        value: [{ address: 'one@example.test' }, { address: 'two@example.test' }],
+      });
+    });
+
+    it('554 after DATA → rejected, a bounce of every recipient', async () => {
+      const smtp = await server();
+      smtp.reply('DATA', { code: 554, message: '5.7.1 Content refused' });
       const error = await rejection(transportFor(smtp).send(message()));
-      expect(error).toMatchObject({ errorClass: 'rejected', status: 550, code: 'SMTP_550' });
+      expect(error).toMatchObject({ errorClass: 'rejected', status: 554, bounce: true });
     });
 
     it('554 on DATA → rejected', async () => {

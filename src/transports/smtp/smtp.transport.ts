@@ -1,13 +1,16 @@
 import { inspect } from 'node:util';
 import { createTransport, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { classifyIp, egressGetSocket, type EgressPolicy } from '../../common/egress';
+import type { SmtpPlaintextAuth } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
 import { mapSmtpError } from '../delivery-error.mapper';
-import type {
-  EmailAddress,
-  MailTransport,
-  OutboundEmail,
-  SendResult,
+import {
+  fromOf,
+  type EmailAddress,
+  type MailTransport,
+  type OutboundEmail,
+  type SendResult,
 } from '../mail-transport.interface';
 import { toMailOptions } from '../outbound-message';
 import {
@@ -48,6 +51,39 @@ export interface SmtpTransportOptions extends SmtpTuning {
   defaultFrom?: EmailAddress;
   /** When set, a From with another address is refused before connecting (servers that only send as the login). */
   requiredFrom?: string;
+  /**
+   * The egress policy for a tenant-chosen host: the address connected to is checked after DNS.
+   * Unset for the operator's own relay (built-in mailer) and for fixed presets' public hosts.
+   */
+  egress?: EgressPolicy;
+  /** SMTP_ALLOW_PLAINTEXT_AUTH: where a login may be sent without TLS. Default `loopback`. */
+  plaintextAuth?: SmtpPlaintextAuth;
+}
+
+/** A relay on this machine: the login never leaves it, as Postfix and Dovecot exempt local clients. */
+function isLoopbackHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || classifyIp(host) === 'loopback';
+}
+
+/**
+ * Whether STARTTLS must succeed before AUTH: a login is sent, the connection is not implicit
+ * TLS, and the plaintext policy does not exempt this host. Without a login there is nothing to
+ * protect and STARTTLS stays opportunistic.
+ */
+export function mustRequireTls(
+  options: Pick<SmtpTransportOptions, 'host' | 'secure' | 'auth' | 'plaintextAuth'>,
+): boolean {
+  if (options.secure || options.auth === undefined) {
+    return false;
+  }
+  switch (options.plaintextAuth ?? 'loopback') {
+    case 'always':
+      return false;
+    case 'never':
+      return true;
+    case 'loopback':
+      return !isLoopbackHost(options.host);
+  }
 }
 
 /** The queue id of a 250 reply: Postfix `queued as X`, Exim `id=X`; kept to safe characters. */
@@ -56,6 +92,29 @@ function queueIdOf(response: string | undefined): string | undefined {
     response ?? '',
   );
   return match?.[1] ?? match?.[2];
+}
+
+/**
+ * nodemailer's `rejectedErrors`: one error per refused RCPT TO with the server's reply
+ * (https://nodemailer.com/smtp/#4-message-info), on the result or on an all-refused EENVELOPE.
+ */
+function refusalsOf(source: unknown): Array<{ recipient: string; status: number; reply: string }> {
+  const errors = (source as { rejectedErrors?: unknown } | null)?.rejectedErrors;
+  if (!Array.isArray(errors)) {
+    return [];
+  }
+  return errors.flatMap((entry: unknown) => {
+    const e = entry as { recipient?: unknown; responseCode?: unknown; response?: unknown };
+    return typeof e.recipient === 'string' && typeof e.responseCode === 'number'
+      ? [
+          {
+            recipient: e.recipient,
+            status: e.responseCode,
+            reply: typeof e.response === 'string' ? e.response : '',
+          },
+        ]
+      : [];
+  });
 }
 
 function fail(message: string): never {
@@ -92,6 +151,8 @@ export class SmtpTransport implements MailTransport {
       port: options.port,
       secure: options.secure,
       auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined,
+      // Never AUTH in clear: with a login on a plain connection, STARTTLS must succeed first.
+      requireTLS: mustRequireTls(options),
       // Certificate verification is never turned off; `ca` only narrows whom we trust.
       tls: { rejectUnauthorized: true, ...(options.tls?.ca ? { ca: options.tls.ca } : {}) },
       connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
@@ -107,6 +168,15 @@ export class SmtpTransport implements MailTransport {
       debug: false,
       disableFileAccess: true,
       disableUrlAccess: true,
+      // Connect through the egress policy: the same resolved address is checked and connected to.
+      ...(options.egress
+        ? {
+            getSocket: egressGetSocket(
+              options.egress,
+              options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+            ),
+          }
+        : {}),
     };
     this.mailer = createTransport({ ...connection, pool: true });
   }
@@ -121,7 +191,7 @@ export class SmtpTransport implements MailTransport {
         },
       );
     }
-    const from = message.from ?? this.defaultFrom;
+    const from = fromOf(message, this.defaultFrom);
     if (from === undefined) {
       throw new DeliveryError(
         'config',
@@ -144,6 +214,20 @@ export class SmtpTransport implements MailTransport {
     try {
       info = await sending;
     } catch (error) {
+      const refused = refusalsOf(error);
+      // Every RCPT TO refused, some for good: nothing was sent, but each recipient has its own
+      // answer (5xx bounce, 4xx retry). Only 4xx replies: a throttled or busy server, retried whole.
+      if (
+        (error as { command?: unknown }).command === 'RCPT TO' &&
+        refused.some((r) => r.status >= 500)
+      ) {
+        return {
+          providerMessageId: null,
+          accepted: [],
+          rejected: refused.map((r) => r.recipient),
+          refused,
+        };
+      }
       throw mapSmtpError(error);
     } finally {
       this.inFlight.delete(sending);
@@ -152,6 +236,7 @@ export class SmtpTransport implements MailTransport {
       providerMessageId: info.serverMessageId ?? queueIdOf(info.response) ?? info.messageId,
       accepted: info.accepted.map(String),
       rejected: info.rejected.map(String),
+      refused: refusalsOf(info),
     };
   }
 

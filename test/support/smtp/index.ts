@@ -1,2 +1,3 @@
 export * from './smtp-test-server';
 export * from './test-certificates';
+export * from './recording-proxy';

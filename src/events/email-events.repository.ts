@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+export interface EmailEventRow {
+  id: string;
+  recipient: string | null;
+  type: string;
+  occurred_at: Date;
+  source: string;
+  data: Record<string, unknown> | null;
+}
+
+/** Reads of the `email_events` timeline (writes happen with the state change they describe). */
+@Injectable()
+export class EmailEventsRepository {
+  private readonly pool: Pool;
+
+  constructor(db: DataSource) {
+    this.pool = (db.driver as PostgresDriver).master as Pool;
+  }
+
+  /** Oldest first; keyset on the event id. null when the message is not the tenant's. */
+  async list(
+    tenantId: string,
+    messageId: string,
+    options: { after?: string; limit: number },
+  ): Promise<EmailEventRow[] | null> {
+    const { rows } = await this.pool.query<EmailEventRow & { found: boolean }>(
+      `SELECT e.id::text AS id, e.recipient, e.type, e.occurred_at, e.source, e.data
+       FROM email_messages m
+       JOIN email_events e ON e.tenant_id = m.tenant_id AND e.message_id = m.id
+         AND ($3::bigint IS NULL OR e.id > $3::bigint)
+       WHERE m.tenant_id = $1 AND m.id = $2
+       ORDER BY e.id LIMIT $4`,
+      [tenantId, messageId, options.after ?? null, options.limit],
+    );
+    if (rows.length > 0) {
+      return rows;
+    }
+    const exists = await this.pool.query(
+      'SELECT 1 FROM email_messages WHERE tenant_id = $1 AND id = $2',
+      [tenantId, messageId],
+    );
+    return exists.rowCount === 0 ? null : [];
+  }
+}

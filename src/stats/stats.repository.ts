@@ -1,0 +1,203 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  LATENCY_SAMPLE,
+  QUEUE_COUNT_CAP,
+  STATS_OUTCOMES,
+  STATS_STATEMENT_TIMEOUT_MS,
+  TOP_ERRORS,
+  type StatsOutcome,
+} from './stats.constants';
+
+export type OutcomeCounts = Record<StatsOutcome, number>;
+
+export interface BucketRow extends OutcomeCounts {
+  at: Date;
+}
+
+export interface QueueRow {
+  queued: number;
+  sending: number;
+  oldestQueuedAt: Date | null;
+}
+
+export interface LatencyRow {
+  p50Ms: number | null;
+  p95Ms: number | null;
+  samples: number;
+}
+
+export interface ErrorCodeRow {
+  code: string;
+  errorClass: string | null;
+  count: number;
+  exampleMessageId: string;
+}
+
+export interface TenantOverviewRow {
+  tenantId: string;
+  queued: number;
+  oldestQueuedAt: Date | null;
+  sentLastHour: number;
+  failedLastHour: number;
+  bouncedLastHour: number;
+}
+
+/** An event's error code: the transport's, else the SMTP reply code of a refused recipient. */
+const ERROR_CODE_SQL = `coalesce(e.data->>'code', 'SMTP_' || (e.data->>'smtpCode'), e.type)`;
+
+/** Counts per outcome type, filtered from events (`e`), as columns named like STATS_OUTCOMES. */
+const OUTCOME_COLUMNS = STATS_OUTCOMES.map(
+  (type) => `count(*) FILTER (WHERE e.type = '${type}')::int AS ${type}`,
+).join(', ');
+const OUTCOME_LIST = STATS_OUTCOMES.map((type) => `'${type}'`).join(', ');
+
+/**
+ * The overview's reads. Every one is served by a tenant-led index (email_events by arrival,
+ * email_messages by status and by send time) and bounded by the window or a LIMIT, so the cost
+ * follows the window's traffic, not the table; complete hours come from `stats_hourly`, which a
+ * read fills once per hour and tenant.
+ */
+@Injectable()
+export class StatsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  private read<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (m) => {
+      await m.query(`SET LOCAL statement_timeout = ${STATS_STATEMENT_TIMEOUT_MS}`);
+      return work(m);
+    });
+  }
+
+  /** Per-bucket counts of events that arrived in [from, to), buckets aligned on `from`. */
+  async buckets(tenantId: string, from: Date, to: Date, bucketMs: number): Promise<BucketRow[]> {
+    return this.read((m) =>
+      m.query(
+        `SELECT date_bin(make_interval(secs => $4::float8 / 1000), e.created_at, $2) AS at, ${OUTCOME_COLUMNS}
+           FROM email_events e
+          WHERE e.tenant_id = $1 AND e.created_at >= $2 AND e.created_at < $3 AND e.type IN (${OUTCOME_LIST})
+          GROUP BY 1 ORDER BY 1`,
+        [tenantId, from, to, bucketMs],
+      ),
+    );
+  }
+
+  /**
+   * Hourly counts for the complete hours in [from, settledBefore): rolled up from the events once
+   * (ON CONFLICT: two readers at once store it once), then read from `stats_hourly`.
+   */
+  async hourly(tenantId: string, from: Date, settledBefore: Date): Promise<BucketRow[]> {
+    return this.read(async (m) => {
+      await m.query(
+        `INSERT INTO stats_hourly (tenant_id, hour, ${STATS_OUTCOMES.join(', ')})
+         SELECT $1, h.hour, ${STATS_OUTCOMES.map((t) => `coalesce(c.${t}, 0)`).join(', ')}
+           FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 hour', interval '1 hour') AS h(hour)
+           LEFT JOIN LATERAL (
+             SELECT ${OUTCOME_COLUMNS} FROM email_events e
+              WHERE e.tenant_id = $1 AND e.created_at >= h.hour AND e.created_at < h.hour + interval '1 hour'
+                AND e.type IN (${OUTCOME_LIST})
+           ) c ON true
+          WHERE NOT EXISTS (SELECT 1 FROM stats_hourly s WHERE s.tenant_id = $1 AND s.hour = h.hour)
+            AND EXISTS (SELECT 1 FROM tenants WHERE id = $1)
+         ON CONFLICT (tenant_id, hour) DO NOTHING`,
+        [tenantId, from, settledBefore],
+      );
+      return m.query(
+        `SELECT hour AS at, ${STATS_OUTCOMES.join(', ')} FROM stats_hourly
+          WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
+        [tenantId, from, settledBefore],
+      );
+    });
+  }
+
+  async queue(tenantId: string): Promise<QueueRow> {
+    const rows: Array<{ queued: number; sending: number; oldest: Date | null }> = await this.read(
+      (m) =>
+        m.query(
+          `SELECT
+             (SELECT count(*) FROM (SELECT 1 FROM email_messages
+                WHERE tenant_id = $1 AND status = 'queued' LIMIT $2) q)::int AS queued,
+             (SELECT count(*) FROM (SELECT 1 FROM email_messages
+                WHERE tenant_id = $1 AND status = 'sending' LIMIT $2) s)::int AS sending,
+             (SELECT created_at FROM email_messages WHERE tenant_id = $1 AND status = 'queued'
+               ORDER BY created_at LIMIT 1) AS oldest`,
+          [tenantId, QUEUE_COUNT_CAP],
+        ),
+    );
+    return { queued: rows[0].queued, sending: rows[0].sending, oldestQueuedAt: rows[0].oldest };
+  }
+
+  /** Accept → sent of the newest sends since `from` (at most LATENCY_SAMPLE of them). */
+  async latency(tenantId: string, from: Date): Promise<LatencyRow> {
+    const rows: Array<{ p50: number | null; p95: number | null; n: number }> = await this.read(
+      (m) =>
+        m.query(
+          `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95, count(*)::int AS n
+             FROM (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms FROM email_messages
+                    WHERE tenant_id = $1 AND sent_at IS NOT NULL AND sent_at >= $2
+                    ORDER BY sent_at DESC LIMIT $3) s`,
+          [tenantId, from, LATENCY_SAMPLE],
+        ),
+    );
+    const row = rows[0];
+    const ms = (v: number | null): number | null => (v === null ? null : Math.round(Number(v)));
+    return { p50Ms: ms(row.p50), p95Ms: ms(row.p95), samples: row.n };
+  }
+
+  /** The most frequent error codes since `from`, each with its newest message as an example. */
+  async topErrors(tenantId: string, from: Date): Promise<ErrorCodeRow[]> {
+    const rows: Array<{ code: string; error_class: string | null; n: number; example: string }> =
+      await this.read((m) =>
+        m.query(
+          `SELECT ${ERROR_CODE_SQL} AS code, max(e.data->>'errorClass') AS error_class,
+                  count(*)::int AS n, (array_agg(e.message_id ORDER BY e.created_at DESC))[1]::text AS example
+             FROM email_events e
+            WHERE e.tenant_id = $1 AND e.created_at >= $2 AND e.type IN ('deferred', 'failed', 'bounced')
+            GROUP BY 1 ORDER BY n DESC, code LIMIT $3`,
+          [tenantId, from, TOP_ERRORS],
+        ),
+      );
+    return rows.map((r) => ({
+      code: r.code,
+      errorClass: r.error_class,
+      count: r.n,
+      exampleMessageId: r.example,
+    }));
+  }
+
+  /** Every tenant's queue and last hour (root's table): one pass over the backlog and the hour. */
+  async tenants(since: Date): Promise<TenantOverviewRow[]> {
+    const rows: Array<{
+      tenant_id: string;
+      queued: number;
+      oldest: Date | null;
+      sent: number;
+      failed: number;
+      bounced: number;
+    }> = await this.read((m) =>
+      m.query(
+        `SELECT t.id AS tenant_id, coalesce(q.queued, 0)::int AS queued, q.oldest,
+                coalesce(ev.sent, 0)::int AS sent, coalesce(ev.failed, 0)::int AS failed,
+                coalesce(ev.bounced, 0)::int AS bounced
+           FROM tenants t
+           LEFT JOIN LATERAL (
+             SELECT count(*) AS queued, min(created_at) AS oldest FROM email_messages
+              WHERE tenant_id = t.id AND status = 'queued') q ON true
+           LEFT JOIN LATERAL (
+             SELECT ${OUTCOME_COLUMNS} FROM email_events e
+              WHERE e.tenant_id = t.id AND e.created_at >= $1 AND e.type IN (${OUTCOME_LIST})) ev ON true
+          ORDER BY t.id`,
+        [since],
+      ),
+    );
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      queued: r.queued,
+      oldestQueuedAt: r.oldest,
+      sentLastHour: r.sent,
+      failedLastHour: r.failed,
+      bouncedLastHour: r.bounced,
+    }));
+  }
+}

@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { EmailTemplateType } from './email-template-type.enum';
+
+/** A tenant's saved template of one type (`email_templates`). */
+export interface StoredTemplate {
+  tenantId: string;
+  type: EmailTemplateType;
+  customizeEnabled: boolean;
+  name: string;
+  subject: string;
+  sender: string;
+  content: string;
+  expiresIn: number | null;
+  redirectTo: string | null;
+  version: number;
+  updatedBy: string | null;
+  updatedAt: Date;
+}
+
+/** The fields a save writes. */
+export type TemplateWrite = Pick<
+  StoredTemplate,
+  'customizeEnabled' | 'name' | 'subject' | 'sender' | 'content' | 'expiresIn' | 'redirectTo'
+>;
+
+/** What a planner decides inside the save transaction; null means "no change, write nothing". */
+export interface TemplateSavePlan {
+  write: TemplateWrite;
+  action: 'create' | 'update';
+  changes: Record<string, unknown>;
+}
+
+interface TemplateRow {
+  tenant_id: string;
+  type: EmailTemplateType;
+  customize_enabled: boolean;
+  name: string;
+  subject: string;
+  sender: string;
+  content: string;
+  expires_in: number | null;
+  redirect_to: string | null;
+  version: number;
+  updated_by: string | null;
+  updated_at: Date;
+}
+
+function toStored(row: TemplateRow): StoredTemplate {
+  return {
+    tenantId: row.tenant_id,
+    type: row.type,
+    customizeEnabled: row.customize_enabled,
+    name: row.name,
+    subject: row.subject,
+    sender: row.sender,
+    content: row.content,
+    expiresIn: row.expires_in,
+    redirectTo: row.redirect_to,
+    version: row.version,
+    updatedBy: row.updated_by,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Advisory-lock class of template writes (two-int form: its own key space). */
+const LOCK_CLASS = 0x6d670021;
+
+/** TypeORM access for the templates aggregate: the saved templates and their audit trail. */
+@Injectable()
+export class EmailTemplatesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async findAll(tenantId: string): Promise<StoredTemplate[]> {
+    const rows: TemplateRow[] = await this.dataSource.query(
+      'SELECT * FROM email_templates WHERE tenant_id = $1',
+      [tenantId],
+    );
+    return rows.map(toStored);
+  }
+
+  /** One primary-key lookup: runs on every send by template. */
+  async find(tenantId: string, type: EmailTemplateType): Promise<StoredTemplate | null> {
+    const rows: TemplateRow[] = await this.dataSource.query(
+      'SELECT * FROM email_templates WHERE tenant_id = $1 AND type = $2',
+      [tenantId, type],
+    );
+    return rows.length === 0 ? null : toStored(rows[0]);
+  }
+
+  /**
+   * Saves one template and its audit row in one transaction. Writers of one (tenant, type) are
+   * serialized so `plan` sees the row it replaces; the version is bumped in the upsert itself.
+   */
+  async save(
+    tenantId: string,
+    type: EmailTemplateType,
+    actorKeyId: string | null,
+    plan: (current: StoredTemplate | null) => TemplateSavePlan | null,
+  ): Promise<StoredTemplate> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        LOCK_CLASS,
+        `${tenantId}/${type}`,
+      ]);
+      const currentRows: TemplateRow[] = await manager.query(
+        'SELECT * FROM email_templates WHERE tenant_id = $1 AND type = $2',
+        [tenantId, type],
+      );
+      const current = currentRows.length === 0 ? null : toStored(currentRows[0]);
+      const decided = plan(current);
+      if (decided === null) {
+        return current as StoredTemplate;
+      }
+      const { write } = decided;
+      const rows: TemplateRow[] = await manager.query(
+        `INSERT INTO email_templates AS t
+           (tenant_id, type, customize_enabled, name, subject, sender, content, expires_in,
+            redirect_to, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (tenant_id, type) DO UPDATE SET
+           customize_enabled = EXCLUDED.customize_enabled,
+           name = EXCLUDED.name,
+           subject = EXCLUDED.subject,
+           sender = EXCLUDED.sender,
+           content = EXCLUDED.content,
+           expires_in = EXCLUDED.expires_in,
+           redirect_to = EXCLUDED.redirect_to,
+           version = t.version + 1,
+           updated_by = EXCLUDED.updated_by,
+           updated_at = now()
+         RETURNING *`,
+        [
+          tenantId,
+          type,
+          write.customizeEnabled,
+          write.name,
+          write.subject,
+          write.sender,
+          write.content,
+          write.expiresIn,
+          write.redirectTo,
+          actorKeyId,
+        ],
+      );
+      const saved = toStored(rows[0]);
+      await manager.query(
+        `INSERT INTO email_template_audit (tenant_id, type, version, action, actor_key_id, changes)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+        [
+          tenantId,
+          type,
+          saved.version,
+          decided.action,
+          actorKeyId,
+          JSON.stringify(decided.changes),
+        ],
+      );
+      return saved;
+    });
+  }
+}
