@@ -131,6 +131,7 @@ describe('loadEnv', () => {
     const production = {
       ...base(),
       NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://mailgate@db.example:5432/mailgate',
       BUILTIN_MAILER_URL: 'smtp://relay.example:25',
       MAILGATE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
     };
