@@ -160,14 +160,18 @@ describe('the container image (docker build, docker run)', () => {
   });
 
   afterAll(async () => {
-    for (const name of containers) {
-      await docker(['rm', '-f', name], { allowFailure: true });
+    // Every step runs even when one fails (a slow `docker rm`): databases dropped, our dockerd stopped.
+    const steps: Array<() => Promise<unknown> | undefined> = [
+      ...containers.map((name) => () => docker(['rm', '-f', name], { allowFailure: true })),
+      () => sink?.close(),
+      ...databases.map((db) => () => db.drop()),
+      () => engine?.stop(),
+    ];
+    for (const step of steps) {
+      await Promise.resolve()
+        .then(step)
+        .catch((error: unknown) => process.stdout.write(`image-test cleanup: ${String(error)}\n`));
     }
-    await sink?.close();
-    for (const db of databases) {
-      await db.drop();
-    }
-    await engine?.stop();
     if (figures.length > 0) {
       process.stdout.write(`\nimage-test summary:\n  ${figures.join('\n  ')}\n`);
     }
