@@ -115,9 +115,11 @@ describe('loadEnv', () => {
     }
     expect(problems.join('\n')).toMatch(/BUILTIN_MAILER_URL must not be capture/);
     expect(problems.join('\n')).toMatch(/MAILGATE_SECRET_KEY is required/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL is required in production/);
     const ok = loadEnv({
       ...base(),
       NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://mailgate@db.example:5432/mailgate',
       BUILTIN_MAILER_URL: 'smtp://u:p@relay.example:587',
       MAILGATE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
     });
@@ -130,6 +132,7 @@ describe('loadEnv', () => {
     const production = {
       ...base(),
       NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://mailgate@db.example:5432/mailgate',
       BUILTIN_MAILER_URL: 'smtp://relay.example:25',
       MAILGATE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
     };

@@ -278,6 +278,10 @@ export function loadEnv(env: Env = process.env): AppEnv {
   const dataDir = resolve(r.raw('MAILGATE_DATA_DIR') ?? './.data');
 
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  if (production && r.raw('DATABASE_URL') === undefined) {
+    // The embedded PostgreSQL is a development convenience: images ship without its binaries.
+    r.problems.push('DATABASE_URL is required in production (postgres://...)');
+  }
   const builtinUrl = r.url('BUILTIN_MAILER_URL', BUILTIN_MAILER_PROTOCOLS);
   if (production && r.raw('BUILTIN_MAILER_URL') === undefined) {
     r.problems.push(

@@ -1,4 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -7,7 +11,9 @@ import { ENV_VARIABLES, loadEnv } from '../../src/config/env';
 /**
  * No Docker engine or cluster runs here: these specs hold the Dockerfile, docker-compose.yml and
  * deploy/k8s to the app itself — probe paths are routes, ports are the configured port, variable
- * names are ones loadEnv reads and their example values pass its production validation.
+ * names are ones loadEnv reads and their example values pass its production validation — and
+ * every manifest to Kubernetes' own OpenAPI schemas (kubernetes-models). `npm run test:image`
+ * builds and runs the image for real.
  */
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -63,7 +69,12 @@ describe('ENV_VARIABLES', () => {
       },
     });
     loadEnv(env);
-    loadEnv({ ...env, NODE_ENV: 'production', BUILTIN_MAILER_URL: 'smtp://relay.example:25' });
+    loadEnv({
+      ...env,
+      NODE_ENV: 'production',
+      BUILTIN_MAILER_URL: 'smtp://relay.example:25',
+      DATABASE_URL: 'postgres://mailgate@db.example:5432/mailgate',
+    });
     expect([...seen].sort()).toEqual([...ENV_VARIABLES].sort());
   });
 
@@ -152,6 +163,16 @@ describe('Dockerfile', () => {
     expect(healthcheck).not.toMatch(/\bcurl\b|\bwget\b/);
   });
 
+  it('gives the node user one writable data path, the one MAILGATE_DATA_DIR names', () => {
+    const env = all(final, 'ENV').join(' ');
+    const dataDir = /\bMAILGATE_DATA_DIR=(\S+)/.exec(env)?.[1];
+    expect(dataDir).toMatch(/^\/\w+/);
+    const runs = all(final, 'RUN').join(' ');
+    expect(runs).toContain(`chown node:node ${dataDir}`);
+    // The app's own files stay root's: nothing in the final stage hands them to node.
+    expect(all(final, 'COPY').some((c) => c.includes('--chown'))).toBe(false);
+  });
+
   it('starts the compiled entry point, which the build produces', () => {
     expect(all(final, 'CMD')).toEqual(['["node", "dist/src/main.js"]']);
     const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
@@ -179,7 +200,17 @@ describe('Dockerfile', () => {
     }
     expect(existsSync(join(ROOT, 'console', 'index.html'))).toBe(true);
     expect(ignored).toEqual(
-      expect.arrayContaining(['node_modules', '.git', '.env', '.data', 'dist', '.test-build']),
+      expect.arrayContaining([
+        'node_modules',
+        '.git',
+        '.env',
+        '.data',
+        'dist',
+        '.test-build',
+        'test',
+        'bench',
+        'src/**/*.spec.ts',
+      ]),
     );
   });
 });
@@ -259,6 +290,34 @@ interface Probe {
   httpGet: { path: string; port: string | number };
 }
 
+/** kubernetes-models classes by apiVersion/kind: each validates against Kubernetes' OpenAPI schema. */
+const MODELS: Record<string, new (data: any) => { validate(): void }> = {
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+};
+
+/** A Kubernetes quantity (`100m`, `192Mi`, `1`) as a number of base units, for comparisons. */
+function quantity(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m|k|M|G|Ki|Mi|Gi)?$/.exec(value);
+  if (match === null) {
+    throw new Error(`unsupported quantity ${value}`);
+  }
+  const factor: Record<string, number> = {
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+  };
+  return Number(match[1]) * (match[2] === undefined ? 1 : factor[match[2]]);
+}
+
 interface Container {
   name: string;
   image: string;
@@ -289,12 +348,13 @@ interface PodTemplate {
 }
 
 describe('deploy/k8s', () => {
-  const objects = readdirSync(join(ROOT, 'deploy', 'k8s'))
-    .filter((f) => /\.ya?ml$/.test(f))
-    .flatMap((f) =>
-      parseAllDocuments(read(join('deploy', 'k8s', f))).map((d) => d.toJS() as K8sObject),
-    )
-    .filter((o) => o !== null);
+  const files = readdirSync(join(ROOT, 'deploy', 'k8s')).filter((f) => /\.ya?ml$/.test(f));
+  const sources = files.flatMap((file) =>
+    parseAllDocuments(read(join('deploy', 'k8s', file)))
+      .map((d) => ({ file, object: d.toJS() as K8sObject | null }))
+      .filter((o): o is { file: string; object: K8sObject } => o.object !== null),
+  );
+  const objects = sources.map((s) => s.object);
   const one = <T>(kind: string): K8sObject & T => {
     const found = objects.filter((o) => o.kind === kind);
     expect(found.map((o) => o.kind)).toEqual([kind]);
@@ -316,19 +376,64 @@ describe('deploy/k8s', () => {
   const matches = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
     Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-  it('runs at least two replicas with resources and a disruption budget', () => {
+  it("validates every object against Kubernetes' OpenAPI schemas (kubernetes-models)", () => {
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const { file, object } of sources) {
+      const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+      expect({
+        file,
+        kind: `${object.apiVersion}/${object.kind}`,
+        known: Model !== undefined,
+      }).toEqual({ file, kind: `${object.apiVersion}/${object.kind}`, known: true });
+      let error = '';
+      try {
+        new Model(object).validate();
+      } catch (e) {
+        error = String(e);
+      }
+      expect({ file, name: object.metadata.name, error }).toEqual({
+        file,
+        name: object.metadata.name,
+        error: '',
+      });
+    }
+  });
+
+  it('has a schema check that can fail: a string containerPort or a bad quantity is refused', () => {
+    const broken = structuredClone(deployment) as any;
+    broken.spec.template.spec.containers[0].ports[0].containerPort = 'http';
+    expect(() => new Deployment(broken).validate()).toThrow(/containerPort must be integer/);
+    const badQuantity = structuredClone(deployment) as any;
+    badQuantity.spec.template.spec.containers[0].resources.limits.memory = '512 MB';
+    expect(() => new Deployment(badQuantity).validate()).toThrow(/quantity/);
+  });
+
+  it('runs at least two replicas with a disruption budget', () => {
     expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
-    expect(container.resources?.requests).toMatchObject({
-      cpu: expect.any(String),
-      memory: expect.any(String),
-    });
-    expect(container.resources?.limits?.memory).toEqual(expect.any(String));
     expect(matches(pdb.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
     expect(pdb.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
   });
 
+  it('requests and limits resources for every container, limits at or above requests', () => {
+    for (const c of [...pod.spec.containers, ...job.spec.template.spec.containers]) {
+      const { requests = {}, limits = {} } = c.resources ?? {};
+      expect({ container: c.name, requests: Object.keys(requests).sort() }).toEqual({
+        container: c.name,
+        requests: ['cpu', 'memory'],
+      });
+      expect({ container: c.name, memoryLimit: typeof limits.memory }).toEqual({
+        container: c.name,
+        memoryLimit: 'string',
+      });
+      for (const [resource, limit] of Object.entries(limits)) {
+        expect(quantity(limit)).toBeGreaterThanOrEqual(quantity(requests[resource] ?? '0'));
+      }
+    }
+  });
+
   it('probes routes the app serves, on the port it listens on', () => {
-    expect(portNames.get('http')).toBe(Number(configMap.data.PORT));
+    const appPort = Number(configMap.data.PORT);
+    expect(portNames.get('http')).toBe(appPort);
     expect(container.startupProbe?.httpGet.path).toBe('/health/live');
     expect(container.livenessProbe?.httpGet.path).toBe('/health/live');
     expect(container.readinessProbe?.httpGet.path).toBe('/health/ready');
@@ -338,7 +443,9 @@ describe('deploy/k8s', () => {
       container.readinessProbe,
     ]) {
       expect(ROUTES).toContain(probe?.httpGet.path);
-      expect(portNames.has(String(probe?.httpGet.port))).toBe(true);
+      // A named port must be one of the container's; either way it resolves to the app's port.
+      const port = probe?.httpGet.port;
+      expect(typeof port === 'number' ? port : portNames.get(String(port))).toBe(appPort);
     }
     const annotations = pod.metadata.annotations ?? {};
     expect(ROUTES).toContain(annotations['prometheus.io/path']);
@@ -359,7 +466,8 @@ describe('deploy/k8s', () => {
   it('runs as non-root on a read-only root filesystem, /tmp an emptyDir', () => {
     for (const spec of [pod.spec, job.spec.template.spec]) {
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true });
-      expect(spec.securityContext?.runAsUser).not.toBe(0);
+      // The image's `node` user (Dockerfile USER node, uid 1000 in node images).
+      expect(spec.securityContext?.runAsUser).toBe(1000);
       const c = spec.containers[0];
       expect(c.securityContext).toMatchObject({
         readOnlyRootFilesystem: true,
@@ -412,9 +520,11 @@ describe('deploy/k8s', () => {
     expect(env.database.url).toBeDefined();
   });
 
-  it('migrates with a Job running the migration CLI of the same image', () => {
+  it('migrates with a Job running the migration CLI of the same image, with the same secrets', () => {
     const migrate = job.spec.template.spec.containers[0];
     expect(migrate.image).toBe(container.image);
+    expect(migrate.envFrom).toEqual(container.envFrom);
+    expect(migrate.env ?? []).toEqual(container.env ?? []);
     expect(migrate.command).toEqual(['node', 'dist/src/config/migration-cli.js', 'run']);
     expect(existsSync(join(ROOT, 'src', 'config', 'migration-cli.ts'))).toBe(true);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');

@@ -48,6 +48,15 @@ describe('production start (node dist/src/main.js, NODE_ENV=production)', () => 
     expect(output).toMatch(/BUILTIN_MAILER_URL is required in production/);
   });
 
+  it('refuses to start without DATABASE_URL (no embedded PostgreSQL in production)', async () => {
+    const output = await refused({
+      DATABASE_URL: '',
+      MAILGATE_SECRET_KEY: TEST_SECRET_KEY,
+      BUILTIN_MAILER_URL: smtpUrl,
+    });
+    expect(output).toMatch(/DATABASE_URL is required in production/);
+  });
+
   it('refuses capture:// as the built-in mailer', async () => {
     const output = await refused({ BUILTIN_MAILER_URL: 'capture://' });
     expect(output).toMatch(/BUILTIN_MAILER_URL must not be capture:\/\//);
