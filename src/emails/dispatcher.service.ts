@@ -595,20 +595,22 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * with a `deferred` attempt (reason `rate_limit`) so the wait is visible on the message.
    */
   private async deferForRate(
-    message: ClaimedMessage,
+    message: PlannedMessage,
     route: Route,
     deferral: RateDeferral,
   ): Promise<void> {
     this.metrics.deferred('rate_limit');
     const limit = route.rateLimit?.[deferral.limit];
-    await this.repo.defer(message.id, this.workerId, deferral.until, {
-      transport: route.transport.name,
-      reason: 'rate_limit',
-      message:
-        deferral.limit === 'perDay'
-          ? `Daily send limit reached (rateLimit.perDay ${limit}, UTC day): waits for the next day`
-          : `Send rate reached (rateLimit.perSecond ${limit}): waits for a free slot`,
-    });
+    await this.durably(message, () =>
+      this.repo.defer(message.id, this.workerId, deferral.until, {
+        transport: route.transport.name,
+        reason: 'rate_limit',
+        message:
+          deferral.limit === 'perDay'
+            ? `Daily send limit reached (rateLimit.perDay ${limit}, UTC day): waits for the next day`
+            : `Send rate reached (rateLimit.perSecond ${limit}): waits for a free slot`,
+      }),
+    );
   }
 
   /**
