@@ -312,6 +312,8 @@ export function renderOverview(root, { window: requested, signal, onTenantSwitch
           ' · ',
           h('a', { href: '#/messages?status=bounced' }, 'Bounced messages'),
           ' · ',
+          h('a', { href: '#/suppressions' }, 'Suppressed addresses'),
+          ' · ',
           h('a', { href: '#/messages' }, 'All messages'),
         ),
       ),
