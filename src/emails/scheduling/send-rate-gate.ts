@@ -52,6 +52,7 @@ export const RESERVE_STATEMENT = `WITH cur AS (
   )
   SELECT dec.t IS NOT NULL AS known,
     (SELECT 1000 * extract(epoch FROM (upd.slot - clock_timestamp()))::float8 FROM upd) AS wait_ms,
+    (SELECT 1000 * extract(epoch FROM upd.slot)::float8 FROM upd) AS slot_ms,
     coalesce(dec.day_full, false) AS day_full,
     -- When refused: the next UTC day, or when the clock comes back within the horizon.
     1000 * extract(epoch FROM (CASE
@@ -63,6 +64,8 @@ export const RESERVE_STATEMENT = `WITH cur AS (
 interface ReserveRow {
   known: boolean;
   wait_ms: number | null;
+  /** The reserved slot (epoch ms, PostgreSQL's clock); null when refused. */
+  slot_ms: number | null;
   day_full: boolean;
   defer_ms: number;
 }
