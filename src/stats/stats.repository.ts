@@ -83,31 +83,40 @@ export class StatsRepository {
   }
 
   /**
-   * Hourly counts for the complete hours in [from, settledBefore): rolled up from the events once
-   * (ON CONFLICT: two readers at once store it once), then read from `stats_hourly`.
+   * Hourly counts for the complete hours in [from, settledBefore), read from `stats_hourly`. An
+   * hour missing there is rolled up from the events first, one statement per hour (each bounded
+   * by the statement timeout, however many hours a first read finds missing); ON CONFLICT: two
+   * readers at once store it once.
    */
   async hourly(tenantId: string, from: Date, settledBefore: Date): Promise<BucketRow[]> {
-    return this.read(async (m) => {
-      await m.query(
-        `INSERT INTO stats_hourly (tenant_id, hour, ${STATS_OUTCOMES.join(', ')})
-         SELECT $1, h.hour, ${STATS_OUTCOMES.map((t) => `coalesce(c.${t}, 0)`).join(', ')}
-           FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 hour', interval '1 hour') AS h(hour)
-           LEFT JOIN LATERAL (
-             SELECT ${OUTCOME_COLUMNS} FROM email_events e
-              WHERE e.tenant_id = $1 AND e.created_at >= h.hour AND e.created_at < h.hour + interval '1 hour'
-                AND e.type IN (${OUTCOME_LIST})
-           ) c ON true
+    const missing: Array<{ hour: Date }> = await this.read((m) =>
+      m.query(
+        `SELECT h.hour FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 hour', interval '1 hour') AS h(hour)
           WHERE NOT EXISTS (SELECT 1 FROM stats_hourly s WHERE s.tenant_id = $1 AND s.hour = h.hour)
             AND EXISTS (SELECT 1 FROM tenants WHERE id = $1)
-         ON CONFLICT (tenant_id, hour) DO NOTHING`,
+          ORDER BY h.hour DESC`,
         [tenantId, from, settledBefore],
+      ),
+    );
+    for (const { hour } of missing) {
+      await this.read((m) =>
+        m.query(
+          `INSERT INTO stats_hourly (tenant_id, hour, ${STATS_OUTCOMES.join(', ')})
+           SELECT $1, $2, ${OUTCOME_COLUMNS} FROM email_events e
+            WHERE e.tenant_id = $1 AND e.created_at >= $2 AND e.created_at < $2::timestamptz + interval '1 hour'
+              AND e.type IN (${OUTCOME_LIST})
+           ON CONFLICT (tenant_id, hour) DO NOTHING`,
+          [tenantId, hour],
+        ),
       );
-      return m.query(
+    }
+    return this.read((m) =>
+      m.query(
         `SELECT hour AS at, ${STATS_OUTCOMES.join(', ')} FROM stats_hourly
           WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
         [tenantId, from, settledBefore],
-      );
-    });
+      ),
+    );
   }
 
   async queue(tenantId: string): Promise<QueueRow> {
