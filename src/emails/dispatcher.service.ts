@@ -28,6 +28,7 @@ import {
 import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
+import { CircuitBreaker, type CircuitTicket } from './scheduling/circuit-breaker';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
 import {
@@ -150,6 +151,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly breaker: CircuitBreaker,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
@@ -266,6 +268,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async run(): Promise<void> {
     const { concurrency, leaseMs } = this.env.dispatch;
+    // Claims in a row that found nothing although rows were due (held elsewhere, or by the scheduling gates).
+    let emptyClaims = 0;
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let claimed = 0;
@@ -297,20 +301,27 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       }
       if (claimed > 0 && claimed < free) {
         // Tenants past this claim's walk may have due work; a claim that finds nothing sleeps.
+        emptyClaims = 0;
         continue;
       }
+      emptyClaims = claimed > 0 ? 0 : emptyClaims + 1;
       // Busy: a finished send (or NOTIFY) wakes the loop; idle: sleep until the next row is due.
-      await this.sleep(this.inflight.size > 0 ? IDLE_POLL_MS : await this.idleMs());
+      await this.sleep(this.inflight.size > 0 ? IDLE_POLL_MS : await this.idleMs(emptyClaims));
     }
   }
 
-  private async idleMs(): Promise<number> {
+  /**
+   * Until the next row is due. Rows already due that claims keep not finding (their tenant's
+   * circuit is open, or other replicas hold them) back the poll off, doubling up to IDLE_POLL_MS.
+   */
+  private async idleMs(emptyClaims: number): Promise<number> {
     try {
       const due = await this.repo.nextDueAt();
       if (due === null) {
         return IDLE_POLL_MS;
       }
-      return Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, new Date(due).getTime() - Date.now()));
+      const floor = Math.min(IDLE_POLL_MS, MIN_IDLE_MS * 2 ** Math.max(0, emptyClaims - 1));
+      return Math.min(IDLE_POLL_MS, Math.max(floor, new Date(due).getTime() - Date.now()));
     } catch {
       return IDLE_POLL_MS;
     }
@@ -400,7 +411,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
-    await this.attempt(message, route, deadlines);
+    // The provider's circuit breaker: an open circuit keeps the message queued, attempt unspent.
+    const admission = await this.breaker.admit(message, route);
+    switch (admission.kind) {
+      case 'hold':
+        await this.repo.unclaim(message.id, this.workerId, admission.notBefore);
+        return;
+      case 'fallback':
+        await this.sendViaBuiltin(message, admission.reason);
+        return;
+      case 'send':
+        await this.attempt(message, route, deadlines, admission.ticket);
+    }
   }
 
   /** One attempt through `route`: sent, or handed to the failure policy. */
@@ -408,6 +430,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     message: PlannedMessage,
     route: Route,
     deadlines: { startBy: number; settleBy: number },
+    ticket: CircuitTicket | null = null,
   ): Promise<void> {
     const { transport, fallbackReason } = route;
     if (fallbackReason !== null) {
@@ -418,14 +441,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     try {
       const sending = await this.send(transport, message, deadlines.startBy, deadlines.settleBy);
       if (sending === null) {
+        await this.breaker.released(ticket);
         await this.withdraw(message, transport);
         return;
       }
       result = sending;
     } catch (error) {
-      await this.handleFailure(message, transport.name, route, startedAt, asDeliveryError(error));
+      const failure = asDeliveryError(error);
+      await this.breaker.failed(ticket, failure);
+      await this.handleFailure(message, transport.name, route, startedAt, failure);
       return;
     }
+    await this.breaker.succeeded(ticket);
     // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const sent = sentOutcome(message.plan.attempt, result, {
@@ -554,6 +581,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         fallbackReason: reason,
         fallbackOnFailure: false,
         configVersion: message.configVersion,
+        providerType: null,
       },
       { startBy: now + leaseMs / 4, settleBy: now + leaseMs / 2 },
     );
