@@ -268,8 +268,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async run(): Promise<void> {
     const { concurrency, leaseMs } = this.env.dispatch;
-    // Claims in a row that found nothing although rows were due (held elsewhere, or by the scheduling gates).
-    let emptyClaims = 0;
+    // Claims in a row that found nothing although rows were already due (held by other replicas,
+    // or by a scheduling gate such as an open circuit).
+    let stalled = 0;
+    let pastDue = false;
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let claimed = 0;
@@ -299,31 +301,41 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       if (!this.running) {
         break;
       }
+      stalled = claimed === 0 && pastDue ? stalled + 1 : 0;
+      pastDue = false;
       if (claimed > 0 && claimed < free) {
         // Tenants past this claim's walk may have due work; a claim that finds nothing sleeps.
-        emptyClaims = 0;
         continue;
       }
-      emptyClaims = claimed > 0 ? 0 : emptyClaims + 1;
-      // Busy: a finished send (or NOTIFY) wakes the loop; idle: sleep until the next row is due.
-      await this.sleep(this.inflight.size > 0 ? IDLE_POLL_MS : await this.idleMs(emptyClaims));
+      if (this.inflight.size > 0) {
+        // Busy: a finished send (or NOTIFY) wakes the loop.
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      // Idle: sleep until the next row is due.
+      const idle = await this.idleMs(stalled);
+      pastDue = idle.pastDue;
+      await this.sleep(idle.ms);
     }
   }
 
   /**
-   * Until the next row is due. Rows already due that claims keep not finding (their tenant's
-   * circuit is open, or other replicas hold them) back the poll off, doubling up to IDLE_POLL_MS.
+   * Until the next row is due. Rows already due that `stalled` claims in a row did not find (their
+   * tenant's circuit is open, or other replicas hold them) back the poll off, doubling up to IDLE_POLL_MS.
    */
-  private async idleMs(emptyClaims: number): Promise<number> {
+  private async idleMs(stalled: number): Promise<{ ms: number; pastDue: boolean }> {
     try {
       const due = await this.repo.nextDueAt();
       if (due === null) {
-        return IDLE_POLL_MS;
+        return { ms: IDLE_POLL_MS, pastDue: false };
       }
-      const floor = Math.min(IDLE_POLL_MS, MIN_IDLE_MS * 2 ** Math.max(0, emptyClaims - 1));
-      return Math.min(IDLE_POLL_MS, Math.max(floor, new Date(due).getTime() - Date.now()));
+      const wait = new Date(due).getTime() - Date.now();
+      if (wait > 0) {
+        return { ms: Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, wait)), pastDue: false };
+      }
+      return { ms: Math.min(IDLE_POLL_MS, MIN_IDLE_MS * 2 ** stalled), pastDue: true };
     } catch {
-      return IDLE_POLL_MS;
+      return { ms: IDLE_POLL_MS, pastDue: false };
     }
   }
 

@@ -77,4 +77,7 @@ export class ConfigEmailProviderDto {
 
   @Allow()
   updatedAt?: unknown;
+
+  @Allow()
+  health?: unknown;
 }
