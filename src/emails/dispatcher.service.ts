@@ -29,8 +29,10 @@ import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
 import { CircuitBreaker, type CircuitTicket } from './scheduling/circuit-breaker';
+import { SendRateGate, type RateDeferral } from './scheduling/send-rate-gate';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
+import { untilLeaseEnds } from './scheduling/until-lease-ends';
 import {
   failureOutcome,
   hasDeferred,
@@ -56,6 +58,8 @@ export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPa
 /** A claimed message with the recipients this attempt goes to (the rest are final or suppressed). */
 export interface PlannedMessage extends ClaimedMessage {
   plan: { all: string[]; attempt: string[]; outcome: Outcome };
+  /** Epoch ms when this worker's lease runs out: bookkeeping is retried until then. */
+  leaseEnd: number;
 }
 
 export function toOutbound(
@@ -152,6 +156,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
     private readonly breaker: CircuitBreaker,
+    private readonly rateGate: SendRateGate,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
@@ -398,10 +403,17 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       all.map(suppressionKey),
     );
     const { attempt, outcome } = planAttempt(all, stored.recipients, new Set(stored.suppressed));
-    const message: PlannedMessage = { ...claimed, plan: { all, attempt, outcome } };
+    const message: PlannedMessage = {
+      ...claimed,
+      plan: { all, attempt, outcome },
+      // A margin before the row's own lease: another replica may take it over from then on.
+      leaseEnd: claimedAt + leaseMs * 0.95,
+    };
     const suppressed = outcome.events.length;
     if (attempt.length === 0) {
-      await this.repo.finishWithoutAttempt(message.id, this.workerId, outcome);
+      await this.durably(message, () =>
+        this.repo.finishWithoutAttempt(message.id, this.workerId, outcome),
+      );
       this.metrics.recipientsSuppressed(suppressed);
       this.metrics.eventsWritten(outcome.events);
       return;
@@ -423,6 +435,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
+    // Only limited tenants pay the gate's round-trip.
+    if (route.rateLimit !== null) {
+      const deferral = await this.rateGate.admit(
+        message.tenantId,
+        route.rateLimit,
+        deadlines.startBy,
+      );
+      if (deferral !== null) {
+        await this.deferForRate(message, route, deferral);
+        return;
+      }
+    }
     // The provider's circuit breaker: an open circuit keeps the message queued, attempt unspent.
     const admission = await this.breaker.admit(message, route);
     switch (admission.kind) {
@@ -488,22 +512,24 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
     }
     const outcome = mergeOutcomes(message.plan.outcome, sent);
-    await this.repo.markSent(
-      message.id,
-      {
-        transport: transport.name,
-        configVersion: route.configVersion,
-        startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
-      },
-      {
-        providerMessageId: result.providerMessageId,
-        capturedMime: result.capturedMime,
-        fallbackReason,
-        outcome,
-        retryAt,
-        attemptOutcome,
-      },
+    await this.durably(message, () =>
+      this.repo.markSent(
+        message.id,
+        {
+          transport: transport.name,
+          configVersion: route.configVersion,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        },
+        {
+          providerMessageId: result.providerMessageId,
+          capturedMime: result.capturedMime,
+          fallbackReason,
+          outcome,
+          retryAt,
+          attemptOutcome,
+        },
+      ),
     );
     this.metrics.eventsWritten(outcome.events);
   }
@@ -552,7 +578,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         error.errorClass,
         attempt.durationMs / 1000,
       );
-      await this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error));
+      await this.durably(message, () =>
+        this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error)),
+      );
       await this.sendViaBuiltin(message, fallbackReason);
       return;
     }
@@ -570,14 +598,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       error.errorClass,
       attempt.durationMs / 1000,
     );
-    await this.repo.markAttemptFailed(
-      message.id,
-      this.workerId,
-      attempt,
-      stored(error),
-      retryAt,
-      route.fallbackReason,
-      outcome,
+    await this.durably(message, () =>
+      this.repo.markAttemptFailed(
+        message.id,
+        this.workerId,
+        attempt,
+        stored(error),
+        retryAt,
+        route.fallbackReason,
+        outcome,
+      ),
     );
     this.metrics.eventsWritten(outcome.events);
   }
@@ -594,8 +624,32 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         fallbackOnFailure: false,
         configVersion: message.configVersion,
         providerType: null,
+        rateLimit: null,
       },
       { startBy: now + leaseMs / 4, settleBy: now + leaseMs / 2 },
+    );
+  }
+
+  /**
+   * Over the tenant's send rate: back to the queue until the limit frees, its attempt not spent,
+   * with a `deferred` attempt (reason `rate_limit`) so the wait is visible on the message.
+   */
+  private async deferForRate(
+    message: PlannedMessage,
+    route: Route,
+    deferral: RateDeferral,
+  ): Promise<void> {
+    this.metrics.deferred('rate_limit');
+    const limit = route.rateLimit?.[deferral.limit];
+    await this.durably(message, () =>
+      this.repo.defer(message.id, this.workerId, deferral.until, {
+        transport: route.transport.name,
+        reason: 'rate_limit',
+        message:
+          deferral.limit === 'perDay'
+            ? `Daily send limit reached (rateLimit.perDay ${limit}, UTC day): waits for the next day`
+            : `Send rate reached (rateLimit.perSecond ${limit}): waits for a free slot`,
+      }),
     );
   }
 
@@ -603,12 +657,32 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * No slot of the adapter came before the message's start deadline: it never left this process,
    * so it goes back to the queue as it was (its attempt not spent), due again at once.
    */
-  private async withdraw(message: ClaimedMessage, transport: MailTransport): Promise<void> {
+  private async withdraw(message: PlannedMessage, transport: MailTransport): Promise<void> {
     this.metrics.withdrawn(transport.name);
     this.log.info(
       { messageId: message.id, transport: transport.name },
       'send withdrawn: no free connection before its start deadline',
     );
-    await this.repo.unclaim(message.id, this.workerId, new Date());
+    await this.durably(message, () => this.repo.unclaim(message.id, this.workerId, new Date()));
+  }
+
+  /**
+   * Bookkeeping after a send is retried through a short database outage (a restart, a failover)
+   * until the lease ends, so a message the provider took is recorded, not sent again.
+   */
+  private durably(message: PlannedMessage, write: () => Promise<void>): Promise<void> {
+    let told = false;
+    return untilLeaseEnds(write, {
+      leaseEnd: message.leaseEnd,
+      onRetry: (error) => {
+        if (!told) {
+          told = true;
+          this.log.warn(
+            { err: error, messageId: message.id },
+            'database unreachable while recording a send; retrying until the lease ends',
+          );
+        }
+      },
+    });
   }
 }

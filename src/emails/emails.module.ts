@@ -10,6 +10,7 @@ import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
 import { CircuitBreaker } from './scheduling/circuit-breaker';
 import { CircuitBreakerRepository } from './scheduling/circuit-breaker.repository';
+import { SendRateGate } from './scheduling/send-rate-gate';
 import { TransportResolver } from './transport-resolver';
 
 @Module({
@@ -23,6 +24,7 @@ import { TransportResolver } from './transport-resolver';
     ContentSealer,
     CircuitBreaker,
     CircuitBreakerRepository,
+    SendRateGate,
   ],
   exports: [EmailsService, DispatcherService],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ProviderConfigReader } from '../provider-config/provider-config.reader';
 import type { ProviderType } from '../provider-config/provider-type.enum';
+import type { SendRateLimit } from '../provider-config/send-rate-limit';
 import type { MailTransport } from '../transports/mail-transport.interface';
 import { TransportFactory } from '../transports/transport.factory';
 
@@ -14,6 +15,8 @@ export interface Route {
   configVersion: number | null;
   /** The tenant's provider type when it sends (the circuit breaker's key); null for the built-in mailer. */
   providerType: ProviderType | null;
+  /** The tenant's send rate (null: unlimited), whichever transport sends. */
+  rateLimit: SendRateLimit | null;
 }
 
 type Active = Awaited<ReturnType<ProviderConfigReader['getActive']>>;
@@ -73,6 +76,7 @@ export class TransportResolver {
         fallbackOnFailure: false,
         configVersion: active?.version ?? null,
         providerType: null,
+        rateLimit: active?.rateLimit ?? null,
       };
     }
     return {
@@ -81,6 +85,7 @@ export class TransportResolver {
       fallbackOnFailure: active.fallbackOnFailure,
       configVersion: active.version,
       providerType: active.config.type,
+      rateLimit: active.rateLimit,
     };
   }
 }

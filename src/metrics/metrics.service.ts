@@ -34,6 +34,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly withdrawnTotal: Counter<'transport'>;
   private readonly circuitTransitionsTotal: Counter<'provider_type' | 'state'>;
+  private readonly deferredTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
   private readonly eventsTotal: Counter<'type'>;
   private readonly suppressedTotal: Counter;
@@ -105,6 +106,12 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['provider_type', 'state'],
       registers,
     });
+    this.deferredTotal = new Counter({
+      name: 'mailgate_sends_deferred_total',
+      help: "Claimed messages put back in the queue before reaching a transport (attempt not spent), by reason: rate_limit (the tenant's rateLimit).",
+      labelNames: ['reason'],
+      registers,
+    });
     this.eventsTotal = new Counter({
       name: 'mailgate_email_events_total',
       help: 'Events written to message timelines, by type',
@@ -118,7 +125,7 @@ export class MetricsService implements OnModuleDestroy {
     });
     this.purgedTotal = new Counter({
       name: 'mailgate_purged_total',
-      help: 'Expired message data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows).',
+      help: 'Expired data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows), webhook_deliveries (delivered or failed ones).',
       labelNames: ['what'],
       registers,
     });
@@ -204,7 +211,7 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  purged(what: 'content' | 'message' | 'attempt', count: number): void {
+  purged(what: 'content' | 'message' | 'attempt' | 'webhook_deliveries', count: number): void {
     if (count > 0) {
       this.purgedTotal.inc({ what }, count);
     }
@@ -281,6 +288,11 @@ export class MetricsService implements OnModuleDestroy {
   /** A claimed message withdrawn before it reached its transport (see DispatcherService.withdraw). */
   withdrawn(transport: string): void {
     this.withdrawnTotal.inc({ transport: transportLabel(transport) });
+  }
+
+  /** A claimed message deferred before it reached its transport (reason: a fixed set, e.g. rate_limit). */
+  deferred(reason: string): void {
+    this.deferredTotal.inc({ reason });
   }
 
   /** One query per QUEUE_STATS_TTL_MS shared by all gauges and concurrent scrapes; undefined when it failed. */

@@ -102,3 +102,7 @@ export const TEMPLATE_CATEGORIES = [
     descEn: 'First email sign-in and console-initiated email verification, with a link',
   },
 ] as const;
+
+/** Page size of GET /api/v3/email-template-history, as the provider history's. */
+export const TEMPLATE_HISTORY_DEFAULT_LIMIT = 20;
+export const TEMPLATE_HISTORY_MAX_LIMIT = 100;

@@ -3,6 +3,7 @@ import type { ProviderConcurrency } from '../../transports/provider-concurrency'
 import type { AuditAction } from '../provider-config.constants';
 import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
 import type { ProviderType } from '../provider-type.enum';
+import type { SendRateLimit } from '../send-rate-limit';
 
 /** A verification or test-send failure, safe to show and to store. */
 export interface ProviderErrorDto {
@@ -27,7 +28,7 @@ export interface ProviderHealthDto {
 
 /**
  * GenAuth's `EmailProviderDto` (secrets masked) plus mailgate's extras: `fallbackOnFailure`,
- * `concurrency` (the values that apply, defaults filled in), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`, `health`.
+ * `concurrency` (the values that apply, defaults filled in), `rateLimit` (null: unlimited), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`, `health`.
  */
 export interface EmailProviderDto {
   enabled: boolean;
@@ -38,6 +39,7 @@ export interface EmailProviderDto {
   tencentExmailConfig?: ExmailConfig;
   fallbackOnFailure: boolean;
   concurrency: ProviderConcurrency;
+  rateLimit: SendRateLimit | null;
   version: number;
   lastVerifiedAt: string | null;
   lastVerifyError: ProviderErrorDto | null;
