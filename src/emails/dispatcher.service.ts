@@ -435,18 +435,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
-    // Only limited tenants pay the gate's round-trip.
-    if (route.rateLimit !== null) {
-      const deferral = await this.rateGate.admit(
-        message.tenantId,
-        route.rateLimit,
-        deadlines.startBy,
-      );
-      if (deferral !== null) {
-        await this.deferForRate(message, route, deferral);
-        return;
-      }
-    }
     // The provider's circuit breaker: an open circuit keeps the message queued, attempt unspent.
     const admission = await this.breaker.admit(message, route);
     switch (admission.kind) {
@@ -457,6 +445,20 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         await this.sendViaBuiltin(message, admission.reason);
         return;
       case 'send':
+        // After the breaker, so a held message spends none of the tenant's rate budget; only
+        // limited tenants pay the gate's round-trip.
+        if (route.rateLimit !== null) {
+          const deferral = await this.rateGate.admit(
+            message.tenantId,
+            route.rateLimit,
+            deadlines.startBy,
+          );
+          if (deferral !== null) {
+            await this.breaker.released(admission.ticket);
+            await this.deferForRate(message, route, deferral);
+            return;
+          }
+        }
         await this.attempt(message, route, deadlines, admission.ticket);
     }
   }
