@@ -30,6 +30,7 @@ import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
+import { untilLeaseEnds } from './scheduling/until-lease-ends';
 import {
   failureOutcome,
   hasDeferred,
@@ -55,6 +56,8 @@ export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPa
 /** A claimed message with the recipients this attempt goes to (the rest are final or suppressed). */
 export interface PlannedMessage extends ClaimedMessage {
   plan: { all: string[]; attempt: string[]; outcome: Outcome };
+  /** Epoch ms when this worker's lease runs out: bookkeeping is retried until then. */
+  leaseEnd: number;
 }
 
 export function toOutbound(
@@ -375,10 +378,17 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       all.map(suppressionKey),
     );
     const { attempt, outcome } = planAttempt(all, stored.recipients, new Set(stored.suppressed));
-    const message: PlannedMessage = { ...claimed, plan: { all, attempt, outcome } };
+    const message: PlannedMessage = {
+      ...claimed,
+      plan: { all, attempt, outcome },
+      // A margin before the row's own lease: another replica may take it over from then on.
+      leaseEnd: claimedAt + leaseMs * 0.95,
+    };
     const suppressed = outcome.events.length;
     if (attempt.length === 0) {
-      await this.repo.finishWithoutAttempt(message.id, this.workerId, outcome);
+      await this.durably(message, () =>
+        this.repo.finishWithoutAttempt(message.id, this.workerId, outcome),
+      );
       this.metrics.recipientsSuppressed(suppressed);
       this.metrics.eventsWritten(outcome.events);
       return;
@@ -449,22 +459,24 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
     }
     const outcome = mergeOutcomes(message.plan.outcome, sent);
-    await this.repo.markSent(
-      message.id,
-      {
-        transport: transport.name,
-        configVersion: route.configVersion,
-        startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
-      },
-      {
-        providerMessageId: result.providerMessageId,
-        capturedMime: result.capturedMime,
-        fallbackReason,
-        outcome,
-        retryAt,
-        attemptOutcome,
-      },
+    await this.durably(message, () =>
+      this.repo.markSent(
+        message.id,
+        {
+          transport: transport.name,
+          configVersion: route.configVersion,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        },
+        {
+          providerMessageId: result.providerMessageId,
+          capturedMime: result.capturedMime,
+          fallbackReason,
+          outcome,
+          retryAt,
+          attemptOutcome,
+        },
+      ),
     );
     this.metrics.eventsWritten(outcome.events);
   }
@@ -513,7 +525,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         error.errorClass,
         attempt.durationMs / 1000,
       );
-      await this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error));
+      await this.durably(message, () =>
+        this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error)),
+      );
       await this.sendViaBuiltin(message, fallbackReason);
       return;
     }
@@ -531,14 +545,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       error.errorClass,
       attempt.durationMs / 1000,
     );
-    await this.repo.markAttemptFailed(
-      message.id,
-      this.workerId,
-      attempt,
-      stored(error),
-      retryAt,
-      route.fallbackReason,
-      outcome,
+    await this.durably(message, () =>
+      this.repo.markAttemptFailed(
+        message.id,
+        this.workerId,
+        attempt,
+        stored(error),
+        retryAt,
+        route.fallbackReason,
+        outcome,
+      ),
     );
     this.metrics.eventsWritten(outcome.events);
   }
@@ -563,12 +579,32 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * No slot of the adapter came before the message's start deadline: it never left this process,
    * so it goes back to the queue as it was (its attempt not spent), due again at once.
    */
-  private async withdraw(message: ClaimedMessage, transport: MailTransport): Promise<void> {
+  private async withdraw(message: PlannedMessage, transport: MailTransport): Promise<void> {
     this.metrics.withdrawn(transport.name);
     this.log.info(
       { messageId: message.id, transport: transport.name },
       'send withdrawn: no free connection before its start deadline',
     );
-    await this.repo.unclaim(message.id, this.workerId, new Date());
+    await this.durably(message, () => this.repo.unclaim(message.id, this.workerId, new Date()));
+  }
+
+  /**
+   * Bookkeeping after a send is retried through a short database outage (a restart, a failover)
+   * until the lease ends, so a message the provider took is recorded, not sent again.
+   */
+  private durably(message: PlannedMessage, write: () => Promise<void>): Promise<void> {
+    let told = false;
+    return untilLeaseEnds(write, {
+      leaseEnd: message.leaseEnd,
+      onRetry: (error) => {
+        if (!told) {
+          told = true;
+          this.log.warn(
+            { err: error, messageId: message.id },
+            'database unreachable while recording a send; retrying until the lease ends',
+          );
+        }
+      },
+    });
   }
 }
