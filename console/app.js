@@ -5,9 +5,10 @@ import { renderOverview, switchTenant } from './overview.js';
 import { renderProvider } from './provider.js';
 import { renderSignIn } from './signin.js';
 import { renderTemplate, renderTemplates } from './templates.js';
+import { renderWebhook, renderWebhooks } from './webhooks.js';
 
 // Hash routes keep the page one document: #/provider, #/messages?status=failed, #/messages/<id>,
-// #/templates, #/templates/<TYPE>?locale=en.
+// #/templates, #/templates/<TYPE>?locale=en, #/webhooks, #/webhooks/<endpoint id>.
 // Nothing secret ever goes in the hash.
 
 const main = document.getElementById('main');
@@ -82,6 +83,12 @@ function route() {
   } else if (section === 'messages' && parts[1] !== undefined) {
     document.title = 'Message · mailgate console';
     renderMessage(main, { id: decodeURIComponent(parts[1]), signal });
+  } else if (section === 'webhooks' && parts[1] !== undefined) {
+    document.title = 'Webhook deliveries · mailgate console';
+    renderWebhook(main, { id: decodeURIComponent(parts[1]), signal });
+  } else if (section === 'webhooks') {
+    document.title = 'Webhooks · mailgate console';
+    renderWebhooks(main, { signal });
   } else if (section === 'messages') {
     document.title = 'Messages · mailgate console';
     renderMessages(main, { status: params.get('status') ?? '', signal });

@@ -107,7 +107,7 @@ export class MetricsService implements OnModuleDestroy {
     });
     this.purgedTotal = new Counter({
       name: 'mailgate_purged_total',
-      help: 'Expired message data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows).',
+      help: 'Expired data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows), webhook_deliveries (delivered or failed ones).',
       labelNames: ['what'],
       registers,
     });
@@ -166,7 +166,7 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  purged(what: 'content' | 'message' | 'attempt', count: number): void {
+  purged(what: 'content' | 'message' | 'attempt' | 'webhook_deliveries', count: number): void {
     if (count > 0) {
       this.purgedTotal.inc({ what }, count);
     }
