@@ -4,11 +4,13 @@ import { renderMessage, renderMessages } from './messages.js';
 import { renderOverview, switchTenant } from './overview.js';
 import { renderProvider } from './provider.js';
 import { renderSignIn } from './signin.js';
+import { renderSuppressions } from './suppressions.js';
 import { renderTemplate, renderTemplates } from './templates.js';
 import { renderWebhook, renderWebhooks } from './webhooks.js';
 
 // Hash routes keep the page one document: #/provider, #/messages?status=failed, #/messages/<id>,
-// #/templates, #/templates/<TYPE>?locale=en, #/webhooks, #/webhooks/<endpoint id>.
+// #/templates, #/templates/<TYPE>?locale=en, #/suppressions?email=<text>, #/webhooks,
+// #/webhooks/<endpoint id>.
 // Nothing secret ever goes in the hash.
 
 const main = document.getElementById('main');
@@ -92,6 +94,9 @@ function route() {
   } else if (section === 'messages') {
     document.title = 'Messages · mailgate console';
     renderMessages(main, { status: params.get('status') ?? '', signal });
+  } else if (section === 'suppressions') {
+    document.title = 'Suppressions · mailgate console';
+    renderSuppressions(main, { email: params.get('email') ?? '', signal });
   } else {
     document.title = 'Email provider · mailgate console';
     renderProvider(main, { signal });

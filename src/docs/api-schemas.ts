@@ -74,7 +74,17 @@ const attempt: SchemaObject = {
   properties: {
     attempt: { type: 'integer', minimum: 1 },
     transport: { type: 'string', example: 'provider:custom' },
-    outcome: { type: 'string', enum: ['sent', 'retry', 'failed'] },
+    outcome: {
+      type: 'string',
+      enum: ['sent', 'retry', 'failed', 'deferred'],
+      description:
+        '`deferred`: the message was held back before reaching a transport (see `reason`); it stays queued and the attempt is not counted.',
+    },
+    reason: {
+      type: 'string',
+      nullable: true,
+      description: "Why a `deferred` attempt waited: `rate_limit` is the tenant's `rateLimit`.",
+    },
     errorClass: { type: 'string', enum: [...DELIVERY_ERROR_CLASSES], nullable: true },
     errorCode: { type: 'string', nullable: true },
     errorStatus: { type: 'integer', nullable: true },
@@ -466,6 +476,25 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
             minimum: 1,
             nullable: true,
             description: 'SMTP only; null for SendGrid.',
+          },
+        },
+      },
+      rateLimit: {
+        type: 'object',
+        nullable: true,
+        description:
+          "The tenant's send rate across all replicas (null: unlimited). Over it, messages stay queued (an attempt `deferred` with reason `rate_limit`), never failed and no attempt spent.",
+        required: ['perSecond', 'perDay'],
+        properties: {
+          perSecond: {
+            type: 'number',
+            nullable: true,
+            description: 'Messages per second, evenly paced (no burst).',
+          },
+          perDay: {
+            type: 'integer',
+            nullable: true,
+            description: 'Messages per calendar day in UTC.',
           },
         },
       },

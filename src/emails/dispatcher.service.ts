@@ -28,6 +28,7 @@ import {
 import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
+import { SendRateGate, type RateDeferral } from './scheduling/send-rate-gate';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
 import { untilLeaseEnds } from './scheduling/until-lease-ends';
@@ -153,6 +154,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly rateGate: SendRateGate,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
@@ -410,6 +412,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
+    // Only limited tenants pay the gate's round-trip.
+    if (route.rateLimit !== null) {
+      const deferral = await this.rateGate.admit(
+        message.tenantId,
+        route.rateLimit,
+        deadlines.startBy,
+      );
+      if (deferral !== null) {
+        await this.deferForRate(message, route, deferral);
+        return;
+      }
+    }
     await this.attempt(message, route, deadlines);
   }
 
@@ -570,8 +584,32 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         fallbackReason: reason,
         fallbackOnFailure: false,
         configVersion: message.configVersion,
+        rateLimit: null,
       },
       { startBy: now + leaseMs / 4, settleBy: now + leaseMs / 2 },
+    );
+  }
+
+  /**
+   * Over the tenant's send rate: back to the queue until the limit frees, its attempt not spent,
+   * with a `deferred` attempt (reason `rate_limit`) so the wait is visible on the message.
+   */
+  private async deferForRate(
+    message: PlannedMessage,
+    route: Route,
+    deferral: RateDeferral,
+  ): Promise<void> {
+    this.metrics.deferred('rate_limit');
+    const limit = route.rateLimit?.[deferral.limit];
+    await this.durably(message, () =>
+      this.repo.defer(message.id, this.workerId, deferral.until, {
+        transport: route.transport.name,
+        reason: 'rate_limit',
+        message:
+          deferral.limit === 'perDay'
+            ? `Daily send limit reached (rateLimit.perDay ${limit}, UTC day): waits for the next day`
+            : `Send rate reached (rateLimit.perSecond ${limit}): waits for a free slot`,
+      }),
     );
   }
 

@@ -59,7 +59,9 @@ export interface MessageRow {
 export interface AttemptRow {
   attempt_no: number;
   transport: string;
-  outcome: 'sent' | 'retry' | 'failed';
+  outcome: 'sent' | 'retry' | 'failed' | 'deferred';
+  /** Why a `deferred` attempt waited (`rate_limit`); null otherwise. */
+  reason: string | null;
   error_class: string | null;
   error_code: string | null;
   error_status: number | null;
@@ -456,7 +458,7 @@ export class EmailMessagesRepository {
 
   async attemptsOf(messageId: string): Promise<AttemptRow[]> {
     return this.sql(
-      `SELECT attempt_no, transport, outcome, error_class, error_code, error_status, error_message,
+      `SELECT attempt_no, transport, outcome, reason, error_class, error_code, error_status, error_message,
               provider_message_id, started_at, finished_at, duration_ms
        FROM email_attempts WHERE message_id = $1 ORDER BY id`,
       [messageId],
@@ -577,6 +579,31 @@ export class EmailMessagesRepository {
            locked_by = NULL, next_attempt_at = $3, updated_at = now()
        WHERE id = $1 AND status = 'sending' AND locked_by = $2`,
       [id, workerId, notBefore],
+    );
+  }
+
+  /**
+   * Puts a claimed message back in the queue until `until` without spending its attempt (it never
+   * reached a transport), and records a `deferred` attempt saying why. Fenced on the lease.
+   */
+  async defer(
+    id: string,
+    workerId: string,
+    until: Date,
+    attempt: { transport: string; reason: string; message: string },
+  ): Promise<void> {
+    await this.sql(
+      `WITH m AS (
+         UPDATE email_messages
+         SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
+             locked_by = NULL, next_attempt_at = $3, updated_at = now()
+         WHERE id = $1 AND status = 'sending' AND locked_by = $2
+         RETURNING tenant_id, id, attempts
+       )
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, reason,
+                                   error_message, started_at, duration_ms)
+       SELECT tenant_id, id, attempts + 1, $4, 'deferred', $5, $6, now(), 0 FROM m`,
+      [id, workerId, until, attempt.transport, attempt.reason, attempt.message],
     );
   }
 

@@ -8,6 +8,7 @@ import { DispatcherService } from './dispatcher.service';
 import { EmailMessagesRepository } from './email-messages.repository';
 import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
+import { SendRateGate } from './scheduling/send-rate-gate';
 import { TransportResolver } from './transport-resolver';
 
 @Module({
@@ -19,6 +20,7 @@ import { TransportResolver } from './transport-resolver';
     TransportResolver,
     DispatcherService,
     ContentSealer,
+    SendRateGate,
   ],
   exports: [EmailsService, DispatcherService],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ProviderConfigReader } from '../provider-config/provider-config.reader';
+import type { SendRateLimit } from '../provider-config/send-rate-limit';
 import type { MailTransport } from '../transports/mail-transport.interface';
 import { TransportFactory } from '../transports/transport.factory';
 
@@ -11,6 +12,8 @@ export interface Route {
   fallbackOnFailure: boolean;
   /** The provider config version this route was read from (null: the tenant never saved one). */
   configVersion: number | null;
+  /** The tenant's send rate (null: unlimited), whichever transport sends. */
+  rateLimit: SendRateLimit | null;
 }
 
 type Active = Awaited<ReturnType<ProviderConfigReader['getActive']>>;
@@ -69,6 +72,7 @@ export class TransportResolver {
         fallbackReason: active === null ? 'no provider configured' : 'provider disabled',
         fallbackOnFailure: false,
         configVersion: active?.version ?? null,
+        rateLimit: active?.rateLimit ?? null,
       };
     }
     return {
@@ -76,6 +80,7 @@ export class TransportResolver {
       fallbackReason: null,
       fallbackOnFailure: active.fallbackOnFailure,
       configVersion: active.version,
+      rateLimit: active.rateLimit,
     };
   }
 }

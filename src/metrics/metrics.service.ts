@@ -29,6 +29,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly retriesTotal: Counter<'error_class'>;
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly withdrawnTotal: Counter<'transport'>;
+  private readonly deferredTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
   private readonly eventsTotal: Counter<'type'>;
   private readonly suppressedTotal: Counter;
@@ -92,6 +93,12 @@ export class MetricsService implements OnModuleDestroy {
       name: 'mailgate_sends_withdrawn_total',
       help: 'Claimed messages given back to the queue (attempt not spent) because no connection of their transport was free before their start deadline.',
       labelNames: ['transport'],
+      registers,
+    });
+    this.deferredTotal = new Counter({
+      name: 'mailgate_sends_deferred_total',
+      help: "Claimed messages put back in the queue before reaching a transport (attempt not spent), by reason: rate_limit (the tenant's rateLimit).",
+      labelNames: ['reason'],
       registers,
     });
     this.eventsTotal = new Counter({
@@ -235,6 +242,11 @@ export class MetricsService implements OnModuleDestroy {
   /** A claimed message withdrawn before it reached its transport (see DispatcherService.withdraw). */
   withdrawn(transport: string): void {
     this.withdrawnTotal.inc({ transport: transportLabel(transport) });
+  }
+
+  /** A claimed message deferred before it reached its transport (reason: a fixed set, e.g. rate_limit). */
+  deferred(reason: string): void {
+    this.deferredTotal.inc({ reason });
   }
 
   /** One query per QUEUE_STATS_TTL_MS shared by all gauges and concurrent scrapes; undefined when it failed. */

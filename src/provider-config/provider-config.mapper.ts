@@ -120,6 +120,7 @@ export class ProviderConfigMapper {
       enabled: row.enabled,
       fallbackOnFailure: row.fallbackOnFailure,
       concurrency: row.concurrency,
+      rateLimit: row.rateLimit,
       blocks: this.decrypt(row.tenantId, row.config),
     };
   }
@@ -140,6 +141,7 @@ export class ProviderConfigMapper {
         : { tencentExmailConfig: masked.tencentExmailConfig }),
       fallbackOnFailure: row.fallbackOnFailure,
       concurrency: effectiveConcurrency(row.type, row.concurrency),
+      rateLimit: row.rateLimit,
       version: row.version,
       lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
       lastVerifyError: row.lastVerifyError ?? null,

@@ -8,6 +8,7 @@ import { ProviderConfigEntity } from './provider-config.entity';
 import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
+import type { SendRateLimit } from './send-rate-limit';
 
 /** The row a save writes; version, timestamps and the verification result are the repository's. */
 export interface ProviderConfigWrite {
@@ -15,6 +16,7 @@ export interface ProviderConfigWrite {
   enabled: boolean;
   fallbackOnFailure: boolean;
   concurrency: ProviderConcurrencySettings;
+  rateLimit: SendRateLimit | null;
   /** Secrets already encrypted. */
   config: ProviderBlocks;
   /** False when the type and its block are unchanged, so the last verification still applies. */
@@ -41,6 +43,7 @@ interface ConfigRow {
   config: ProviderBlocks;
   fallback_on_failure: boolean;
   concurrency: ProviderConcurrencySettings;
+  rate_limit: SendRateLimit | null;
   version: number;
   last_verified_at: Date | null;
   last_verify_error: ProviderErrorDto | null;
@@ -57,6 +60,7 @@ function toEntity(row: ConfigRow): ProviderConfigEntity {
     config: row.config,
     fallbackOnFailure: row.fallback_on_failure,
     concurrency: row.concurrency,
+    rateLimit: row.rate_limit,
     version: row.version,
     lastVerifiedAt: row.last_verified_at,
     lastVerifyError: row.last_verify_error,
@@ -103,14 +107,15 @@ export class ProviderConfigRepository {
       const { write } = decided;
       const rows: ConfigRow[] = await manager.query(
         `INSERT INTO email_provider_configs AS c
-           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by, concurrency)
-         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, $8::jsonb)
+           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by, concurrency, rate_limit)
+         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, $8::jsonb, $9::jsonb)
          ON CONFLICT (tenant_id) DO UPDATE SET
            type = EXCLUDED.type,
            enabled = EXCLUDED.enabled,
            config = EXCLUDED.config,
            fallback_on_failure = EXCLUDED.fallback_on_failure,
            concurrency = EXCLUDED.concurrency,
+           rate_limit = EXCLUDED.rate_limit,
            version = c.version + 1,
            updated_by = EXCLUDED.updated_by,
            updated_at = now(),
@@ -126,6 +131,7 @@ export class ProviderConfigRepository {
           actorKeyId,
           write.resetVerification,
           JSON.stringify(write.concurrency),
+          write.rateLimit === null ? null : JSON.stringify(write.rateLimit),
         ],
       );
       const saved = toEntity(rows[0]);

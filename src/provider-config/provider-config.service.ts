@@ -37,6 +37,7 @@ import { ProviderConfigReader } from './provider-config.reader';
 import { ProviderConfigRepository } from './provider-config.repository';
 import type { ActiveProviderConfig, ResolvedProviderConfig } from './provider-config.types';
 import { mergeMaskedSecrets } from './secret-merge';
+import { storedRateLimit } from './send-rate-limit';
 
 /** The test-send recipient, already checked by the DTO through the same address module. */
 function testRecipient(value: string): Mailbox {
@@ -110,6 +111,11 @@ export class ProviderConfigService {
         fallbackOnFailure: dto.fallbackOnFailure ?? before?.fallbackOnFailure ?? false,
         // Absent keeps the stored settings (GenAuth's SDK never sends them), re-read for the new type.
         concurrency: storedConcurrency(dto.type, dto.concurrency ?? before?.concurrency),
+        // Absent keeps the stored limit; null or {} removes it.
+        rateLimit:
+          dto.rateLimit === undefined
+            ? (before?.rateLimit ?? null)
+            : storedRateLimit(dto.rateLimit),
         blocks: mergeMaskedSecrets(input, before?.blocks),
       };
       const changes = diffConfigs(before, after);
@@ -123,6 +129,7 @@ export class ProviderConfigService {
           enabled: after.enabled,
           fallbackOnFailure: after.fallbackOnFailure,
           concurrency: after.concurrency,
+          rateLimit: after.rateLimit,
           config: this.mapper.encrypt(tenantId, after.blocks),
           resetVerification: connectionChanged(before, after, changes),
         },

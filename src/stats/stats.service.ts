@@ -5,6 +5,7 @@ import type { EmailProviderDto } from '../provider-config/dto/email-provider.dto
 import { ProviderConfigService } from '../provider-config/provider-config.service';
 import type { Principal } from '../tenancy/principal';
 import {
+  MINUTE_ROLLUP_SETTLE_MS,
   ROLLUP_SETTLE_MS,
   STATS_OUTCOMES,
   STATS_WINDOWS,
@@ -168,7 +169,10 @@ export class StatsService {
     );
   }
 
-  /** 1h: live per-minute counts; 24h: rolled-up complete hours plus the live recent ones. */
+  /**
+   * Complete buckets that ended more than the settle time ago come from a rollup (minutes for
+   * 1h, hours for 24h); the rest, live from the events.
+   */
   private async series(
     tenantId: string,
     window: StatsWindow,
@@ -177,12 +181,11 @@ export class StatsService {
   ): Promise<BucketRow[]> {
     const { bucketMs } = STATS_WINDOWS[window];
     const end = new Date(floorTo(now.getTime(), bucketMs) + bucketMs);
-    if (window === '1h') {
-      return this.repo.buckets(tenantId, from, end, bucketMs);
-    }
-    const settled = new Date(floorTo(now.getTime() - ROLLUP_SETTLE_MS, HOUR_MS));
+    const unit = window === '1h' ? 'minute' : 'hour';
+    const settleMs = window === '1h' ? MINUTE_ROLLUP_SETTLE_MS : ROLLUP_SETTLE_MS;
+    const settled = new Date(Math.max(from.getTime(), floorTo(now.getTime() - settleMs, bucketMs)));
     const [done, live] = await Promise.all([
-      this.repo.hourly(tenantId, from, settled),
+      this.repo.rolledUp(tenantId, unit, from, settled),
       this.repo.buckets(tenantId, settled, end, bucketMs),
     ]);
     return [...done, ...live];

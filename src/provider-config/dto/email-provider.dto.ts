@@ -3,6 +3,7 @@ import type { ProviderConcurrency } from '../../transports/provider-concurrency'
 import type { AuditAction } from '../provider-config.constants';
 import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
 import type { ProviderType } from '../provider-type.enum';
+import type { SendRateLimit } from '../send-rate-limit';
 
 /** A verification or test-send failure, safe to show and to store. */
 export interface ProviderErrorDto {
@@ -14,7 +15,7 @@ export interface ProviderErrorDto {
 
 /**
  * GenAuth's `EmailProviderDto` (secrets masked) plus mailgate's extras: `fallbackOnFailure`,
- * `concurrency` (the values that apply, defaults filled in), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`.
+ * `concurrency` (the values that apply, defaults filled in), `rateLimit` (null: unlimited), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`.
  */
 export interface EmailProviderDto {
   enabled: boolean;
@@ -25,6 +26,7 @@ export interface EmailProviderDto {
   tencentExmailConfig?: ExmailConfig;
   fallbackOnFailure: boolean;
   concurrency: ProviderConcurrency;
+  rateLimit: SendRateLimit | null;
   version: number;
   lastVerifiedAt: string | null;
   lastVerifyError: ProviderErrorDto | null;
