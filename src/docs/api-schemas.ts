@@ -451,11 +451,42 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
   },
 
   ProviderError: providerError,
+  ProviderHealth: {
+    type: 'object',
+    description:
+      "The circuit breaker of the provider (this config version), shared by every replica. While `open`, the tenant's messages wait in the queue without spending attempts and no connection is made; after the cool-down one probe message half-opens it.",
+    required: ['state', 'since', 'consecutiveFailures', 'lastError', 'reason', 'retryAt'],
+    properties: {
+      state: { type: 'string', enum: ['closed', 'open', 'half_open'] },
+      since: {
+        ...isoDate,
+        description: 'When it entered this state (the save, while it never failed).',
+      },
+      consecutiveFailures: { type: 'integer', minimum: 0 },
+      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      reason: {
+        type: 'string',
+        enum: ['failures', 'auth'],
+        nullable: true,
+        description:
+          'Why it is open: transient/rate-limited `failures` in a row (probes again at `retryAt`), or `auth` (until the config changes or a verify succeeds).',
+      },
+      retryAt: { ...nullableIsoDate, description: 'Open after failures: when the cool-down ends.' },
+    },
+  },
   EmailProvider: {
     type: 'object',
     description:
       "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
-    required: ['enabled', 'type', 'fallbackOnFailure', 'concurrency', 'version', 'updatedAt'],
+    required: [
+      'enabled',
+      'type',
+      'fallbackOnFailure',
+      'concurrency',
+      'version',
+      'updatedAt',
+      'health',
+    ],
     properties: {
       enabled: { type: 'boolean' },
       type: { type: 'string', enum: [...PROVIDER_TYPES] },
@@ -502,6 +533,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       lastVerifiedAt: nullableIsoDate,
       lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
       updatedAt: isoDate,
+      health: ref('ProviderHealth'),
     },
   },
   VerifyEmailProviderResult: {
@@ -631,7 +663,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
           type: { type: 'string', enum: [...PROVIDER_TYPES] },
           enabled: { type: 'boolean' },
           version: { type: 'integer' },
-          health: { type: 'object', nullable: true, description: 'The circuit breaker' },
+          health: ref('ProviderHealth'),
           lastVerifiedAt: nullableIsoDate,
           lastVerifyError: { ...providerError, nullable: true },
         },
@@ -660,6 +692,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       sentLastHour: { type: 'integer' },
       failedLastHour: { type: 'integer' },
       bouncedLastHour: { type: 'integer' },
+      circuit: {
+        type: 'string',
+        enum: ['closed', 'open', 'half_open'],
+        nullable: true,
+        description: "The enabled provider's circuit breaker; null when the built-in mailer sends.",
+      },
     },
   },
   ...TEMPLATE_API_SCHEMAS,

@@ -8,6 +8,8 @@ import { DispatcherService } from './dispatcher.service';
 import { EmailMessagesRepository } from './email-messages.repository';
 import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
+import { CircuitBreaker } from './scheduling/circuit-breaker';
+import { CircuitBreakerRepository } from './scheduling/circuit-breaker.repository';
 import { SendRateGate } from './scheduling/send-rate-gate';
 import { TransportResolver } from './transport-resolver';
 
@@ -20,6 +22,8 @@ import { TransportResolver } from './transport-resolver';
     TransportResolver,
     DispatcherService,
     ContentSealer,
+    CircuitBreaker,
+    CircuitBreakerRepository,
     SendRateGate,
   ],
   exports: [EmailsService, DispatcherService],

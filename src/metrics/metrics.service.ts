@@ -2,8 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LOGGER } from '../common/logger.constants';
+import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import {
+  CIRCUIT_STATES,
+  circuitStateLabel,
   errorClassLabel,
+  providerTypeLabel,
   fallbackKind,
   transportLabel,
   type AcceptRoute,
@@ -29,6 +33,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly retriesTotal: Counter<'error_class'>;
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly withdrawnTotal: Counter<'transport'>;
+  private readonly circuitTransitionsTotal: Counter<'provider_type' | 'state'>;
   private readonly deferredTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
   private readonly eventsTotal: Counter<'type'>;
@@ -93,6 +98,12 @@ export class MetricsService implements OnModuleDestroy {
       name: 'mailgate_sends_withdrawn_total',
       help: 'Claimed messages given back to the queue (attempt not spent) because no connection of their transport was free before their start deadline.',
       labelNames: ['transport'],
+      registers,
+    });
+    this.circuitTransitionsTotal = new Counter({
+      name: 'mailgate_provider_circuit_transitions_total',
+      help: "Tenant providers' circuit breakers entering a state (open, half_open, closed) through this replica, by provider type.",
+      labelNames: ['provider_type', 'state'],
       registers,
     });
     this.deferredTotal = new Counter({
@@ -161,6 +172,33 @@ export class MetricsService implements OnModuleDestroy {
       collect: async () => {
         const stats = await this.readQueueStats();
         lag.set(stats?.dueLagSeconds ?? NaN);
+      },
+    });
+    const circuits = new Gauge({
+      name: 'mailgate_provider_circuits',
+      help: "Enabled tenant providers (all tenants) by circuit breaker state and provider type; open ones hold their tenant's messages.",
+      labelNames: ['provider_type', 'state'],
+      registers,
+      collect: async () => {
+        const stats = await this.readQueueStats();
+        circuits.reset();
+        if (stats === undefined) {
+          return;
+        }
+        for (const type of PROVIDER_TYPES) {
+          for (const state of CIRCUIT_STATES) {
+            circuits.set({ provider_type: type, state }, 0);
+          }
+        }
+        for (const row of stats.circuits) {
+          circuits.inc(
+            {
+              provider_type: providerTypeLabel(row.providerType),
+              state: circuitStateLabel(row.state),
+            },
+            row.count,
+          );
+        }
       },
     });
     const waiting = new Gauge({
@@ -237,6 +275,14 @@ export class MetricsService implements OnModuleDestroy {
   /** One attempt sent through the built-in mailer instead of the provider; `reason` as stored on the message. */
   fellBack(reason: string): void {
     this.fallbacksTotal.inc({ reason: fallbackKind(reason) });
+  }
+
+  /** A tenant provider's circuit entered `state` (CircuitBreaker). */
+  circuitTransition(providerType: string, state: string): void {
+    this.circuitTransitionsTotal.inc({
+      provider_type: providerTypeLabel(providerType),
+      state: circuitStateLabel(state),
+    });
   }
 
   /** A claimed message withdrawn before it reached its transport (see DispatcherService.withdraw). */

@@ -94,6 +94,39 @@ describe('ProviderConfigMapper', () => {
       lastVerifiedAt: '2025-01-03T00:00:00.000Z',
       lastVerifyError: null,
       updatedAt: '2025-01-02T00:00:00.000Z',
+      // No failure recorded for this version: closed since the save.
+      health: {
+        state: 'closed',
+        since: '2025-01-02T00:00:00.000Z',
+        consecutiveFailures: 0,
+        lastError: null,
+        reason: null,
+        retryAt: null,
+      },
+    });
+  });
+
+  it('shows an open circuit with its classified last error only', () => {
+    const dto = mapper.toDto(row({}), {
+      state: 'open',
+      reason: 'failures',
+      consecutiveFailures: 5,
+      since: new Date('2025-01-04T00:00:00Z'),
+      retryAt: new Date('2025-01-04T00:00:05Z'),
+      lastError: {
+        class: 'transient',
+        code: 'ECONNECTION',
+        message: 'Connection refused',
+        extra: 'not shown',
+      } as never,
+    });
+    expect(dto.health).toEqual({
+      state: 'open',
+      since: '2025-01-04T00:00:00.000Z',
+      consecutiveFailures: 5,
+      lastError: { class: 'transient', code: 'ECONNECTION', message: 'Connection refused' },
+      reason: 'failures',
+      retryAt: '2025-01-04T00:00:05.000Z',
     });
   });
 

@@ -70,6 +70,16 @@ function toEntity(row: ConfigRow): ProviderConfigEntity {
   });
 }
 
+/** The circuit breaker's row (provider_health) of one config version. */
+export interface HealthRow {
+  state: 'closed' | 'open' | 'half_open';
+  reason: 'failures' | 'auth' | null;
+  consecutiveFailures: number;
+  since: Date;
+  retryAt: Date | null;
+  lastError: ProviderErrorDto | null;
+}
+
 /** Advisory-lock class of provider-config writes (two-int form: its own key space). */
 const LOCK_CLASS = 0x6d670001;
 
@@ -80,6 +90,33 @@ export class ProviderConfigRepository {
 
   find(tenantId: string): Promise<ProviderConfigEntity | null> {
     return this.dataSource.getRepository(ProviderConfigEntity).findOneBy({ tenantId });
+  }
+
+  /** The circuit breaker of `version` (src/emails/scheduling/circuit-breaker.ts); null: closed, never failed. */
+  async health(tenantId: string, version: number): Promise<HealthRow | null> {
+    const rows: Array<{
+      state: HealthRow['state'];
+      reason: HealthRow['reason'];
+      consecutive_failures: number;
+      since: Date;
+      retry_at: Date | null;
+      last_error: ProviderErrorDto | null;
+    }> = await this.dataSource.query(
+      `SELECT state, reason, consecutive_failures, since, retry_at, last_error
+       FROM provider_health WHERE tenant_id = $1 AND config_version = $2`,
+      [tenantId, version],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : {
+          state: row.state,
+          reason: row.reason,
+          consecutiveFailures: row.consecutive_failures,
+          since: row.since,
+          retryAt: row.retry_at,
+          lastError: row.last_error,
+        };
   }
 
   /**
@@ -167,6 +204,17 @@ export class ProviderConfigRepository {
       );
       if (affected === 0) {
         return false;
+      }
+      if (error === null) {
+        // A verify that connected and authenticated closes the circuit (an auth failure's included).
+        await manager.query(
+          `UPDATE provider_health
+           SET since = CASE WHEN state <> 'closed' THEN now() ELSE since END, state = 'closed',
+               reason = NULL, consecutive_failures = 0, trips = 0, retry_at = NULL,
+               probe_message_id = NULL, probe_until = NULL, updated_at = now()
+           WHERE tenant_id = $1 AND config_version = $2`,
+          [tenantId, version],
+        );
       }
       await this.insertAudit(
         manager,

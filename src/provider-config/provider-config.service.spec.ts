@@ -27,6 +27,10 @@ class FakeRepository {
   audit: ProviderConfigAuditEntity[] = [];
   verifications: Array<{ version: number; error: ProviderErrorDto | null }> = [];
 
+  async health(): Promise<null> {
+    return null;
+  }
+
   async find(tenantId: string): Promise<ProviderConfigEntity | null> {
     return this.rows.get(tenantId) ?? null;
   }

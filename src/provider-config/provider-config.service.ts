@@ -82,7 +82,12 @@ export class ProviderConfigService {
   /** The saved config with secrets masked, or null when the tenant never saved one. */
   async get(tenantId: string): Promise<EmailProviderDto | null> {
     const row = await this.repository.find(tenantId);
-    return row === null ? null : this.mapper.toDto(row);
+    return row === null ? null : this.toDto(row);
+  }
+
+  /** The answer for a saved row, with its circuit breaker's state. */
+  private async toDto(row: ProviderConfigEntity): Promise<EmailProviderDto> {
+    return this.mapper.toDto(row, await this.repository.health(row.tenantId, row.version));
   }
 
   /**
@@ -148,7 +153,7 @@ export class ProviderConfigService {
       },
       changed.length === 0 ? 'provider config unchanged' : 'provider config saved',
     );
-    return this.mapper.toDto(saved);
+    return this.toDto(saved);
   }
 
   async history(

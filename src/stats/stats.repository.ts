@@ -49,6 +49,8 @@ export interface TenantOverviewRow {
   sentLastHour: number;
   failedLastHour: number;
   bouncedLastHour: number;
+  /** The enabled provider's circuit breaker state; null without an enabled provider (built-in mailer). */
+  circuit: 'closed' | 'open' | 'half_open' | null;
 }
 
 /** An event's error code: the transport's, else the SMTP reply code of a refused recipient. */
@@ -207,12 +209,17 @@ export class StatsRepository {
       sent: number;
       failed: number;
       bounced: number;
+      circuit: TenantOverviewRow['circuit'];
     }> = await this.read((m) =>
       m.query(
         `SELECT t.id AS tenant_id, coalesce(q.queued, 0)::int AS queued, q.oldest,
                 coalesce(ev.sent, 0)::int AS sent, coalesce(ev.failed, 0)::int AS failed,
-                coalesce(ev.bounced, 0)::int AS bounced
+                coalesce(ev.bounced, 0)::int AS bounced,
+                -- The enabled provider's circuit breaker, for the config version in force.
+                CASE WHEN c.enabled THEN coalesce(h.state, 'closed') END AS circuit
            FROM tenants t
+           LEFT JOIN email_provider_configs c ON c.tenant_id = t.id
+           LEFT JOIN provider_health h ON h.tenant_id = t.id AND h.config_version = c.version
            LEFT JOIN LATERAL (
              SELECT count(*) AS queued, min(created_at) AS oldest FROM email_messages
               WHERE tenant_id = t.id AND status = 'queued') q ON true
@@ -230,6 +237,7 @@ export class StatsRepository {
       sentLastHour: r.sent,
       failedLastHour: r.failed,
       bouncedLastHour: r.bounced,
+      circuit: r.circuit,
     }));
   }
 }

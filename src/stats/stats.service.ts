@@ -17,6 +17,7 @@ import {
   type ErrorCodeRow,
   type LatencyRow,
   type OutcomeCounts,
+  type TenantOverviewRow,
 } from './stats.repository';
 
 export interface StatsBucket extends OutcomeCounts {
@@ -37,7 +38,7 @@ export interface StatsView {
     type: EmailProviderDto['type'];
     enabled: boolean;
     version: number;
-    health: unknown;
+    health: EmailProviderDto['health'];
     lastVerifiedAt: string | null;
     lastVerifyError: EmailProviderDto['lastVerifyError'];
   } | null;
@@ -51,6 +52,7 @@ export interface TenantOverview {
   sentLastHour: number;
   failedLastHour: number;
   bouncedLastHour: number;
+  circuit: TenantOverviewRow['circuit'];
 }
 
 const HOUR_MS = 60 * 60_000;
@@ -137,7 +139,7 @@ export class StatsService {
               type: provider.type,
               enabled: provider.enabled,
               version: provider.version,
-              health: (provider as { health?: unknown }).health ?? null,
+              health: provider.health,
               lastVerifiedAt: provider.lastVerifiedAt,
               lastVerifyError: provider.lastVerifyError,
             },
@@ -158,10 +160,14 @@ export class StatsService {
       sentLastHour: r.sentLastHour,
       failedLastHour: r.failedLastHour,
       bouncedLastHour: r.bouncedLastHour,
+      circuit: r.circuit,
     }));
-    // Trouble first: failures and bounces of the last hour, then the oldest backlog, then volume.
+    // Trouble first: an open circuit, failures and bounces of the last hour, the oldest backlog, volume.
+    const blocked = (t: TenantOverview): number =>
+      t.circuit === null || t.circuit === 'closed' ? 0 : 1;
     return list.sort(
       (a, b) =>
+        blocked(b) - blocked(a) ||
         b.failedLastHour + b.bouncedLastHour - (a.failedLastHour + a.bouncedLastHour) ||
         (b.oldestQueuedAgeSeconds ?? -1) - (a.oldestQueuedAgeSeconds ?? -1) ||
         b.queued - a.queued ||

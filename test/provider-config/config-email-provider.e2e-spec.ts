@@ -198,6 +198,15 @@ describe('POST /api/v3/config-email-provider and GET /api/v3/get-email-provider'
       lastVerifiedAt: null,
       lastVerifyError: null,
       updatedAt: expect.any(String),
+      // A new config's circuit: closed since the save, nothing failed yet.
+      health: {
+        state: 'closed',
+        since: expect.any(String),
+        consecutiveFailures: 0,
+        lastError: null,
+        reason: null,
+        retryAt: null,
+      },
     };
     expect(saved.body).toEqual({
       statusCode: 200,

@@ -122,6 +122,7 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
         lastVerifiedAt: null,
         lastVerifyError: null,
         updatedAt: '2025-01-01T00:00:00.000Z',
+        health: { state: 'closed', since: '2025-01-01T00:00:00.000Z', consecutiveFailures: 0 },
       },
     ],
     [

@@ -89,4 +89,7 @@ export class ConfigEmailProviderDto {
 
   @Allow()
   updatedAt?: unknown;
+
+  @Allow()
+  health?: unknown;
 }
