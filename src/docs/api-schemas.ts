@@ -70,7 +70,8 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       message: { type: 'string', example: 'success' },
       apiCode: { type: 'integer', description: 'Stable code of the error kind (errors only).' },
       requestId: { type: 'string', example: '5d8f3c1e-8a2b-4c6d-9e0f-1a2b3c4d5e6f' },
-      data: { nullable: true },
+      // Any JSON, null included (no `nullable`: OpenAPI 3.0 gives it meaning only beside a type).
+      data: { description: 'The answer (each operation shows its schema), or null.' },
     },
   },
   ErrorEnvelope: {
@@ -87,6 +88,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
               'The first three digits are the HTTP status the kind maps to (see ApiCode in the source).',
           },
           data: {
+            type: 'object',
             nullable: true,
             oneOf: [ref('ValidationErrors'), { type: 'object' }],
             description:
@@ -170,7 +172,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       id: { type: 'string', format: 'uuid' },
       status: { type: 'string', enum: [...EMAIL_STATUSES] },
-      from: { allOf: [ref('EmailAddress')], nullable: true },
+      from: { type: 'object', allOf: [ref('EmailAddress')], nullable: true },
       to: { type: 'array', items: ref('EmailAddress') },
       cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
       bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
@@ -213,7 +215,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description:
           'Version of the provider config that chose the transport of the last attempt (null: none saved, or not attempted yet). Always the version in force when the message was accepted, or a newer one.',
       },
-      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      lastError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       createdAt: isoDate,
       updatedAt: isoDate,
       sentAt: nullableIsoDate,
@@ -379,7 +381,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
-      lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
+      lastVerifyError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       updatedAt: isoDate,
     },
   },
@@ -554,7 +556,8 @@ export function envelopeOf(data: Schema, nullable = false): SchemaObject {
         type: 'object',
         properties: {
           statusCode: { type: 'integer', example: 200 },
-          data: nullable ? { allOf: [data], nullable: true } : data,
+          // `nullable` needs a `type` beside it (OpenAPI 3.0.3 §4.7.24.1); every answer is an object.
+          data: nullable ? { type: 'object', allOf: [data], nullable: true } : data,
         },
       },
     ],

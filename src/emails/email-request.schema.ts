@@ -248,11 +248,11 @@ export const EMAIL_REQUEST_SCHEMA: JsonSchema = {
         'x-message': 'must be a string, number or boolean',
       },
     },
+    // Default in the description, not `default`: openapi-typescript makes a property with a default required.
     sensitive: {
       type: 'boolean',
-      default: false,
       description:
-        'Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
+        'Default false (true for a template of codes, passwords or links). Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
       'x-message': 'must be true or false',
     },
   },
