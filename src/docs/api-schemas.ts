@@ -373,7 +373,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description: 'When it entered this state (the save, while it never failed).',
       },
       consecutiveFailures: { type: 'integer', minimum: 0 },
-      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      lastError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       reason: {
         type: 'string',
         enum: ['failures', 'auth'],
