@@ -5,10 +5,12 @@ import { renderOverview, switchTenant } from './overview.js';
 import { renderProvider } from './provider.js';
 import { renderSignIn } from './signin.js';
 import { renderSuppressions } from './suppressions.js';
+import { renderTemplate, renderTemplates } from './templates.js';
 import { renderWebhook, renderWebhooks } from './webhooks.js';
 
 // Hash routes keep the page one document: #/provider, #/messages?status=failed, #/messages/<id>,
-// #/suppressions?email=<text>, #/webhooks, #/webhooks/<endpoint id>.
+// #/templates, #/templates/<TYPE>?locale=en, #/suppressions?email=<text>, #/webhooks,
+// #/webhooks/<endpoint id>.
 // Nothing secret ever goes in the hash.
 
 const main = document.getElementById('main');
@@ -74,6 +76,12 @@ function route() {
         route();
       },
     });
+  } else if (section === 'templates' && parts[1] !== undefined) {
+    document.title = 'Template · mailgate console';
+    renderTemplate(main, { type: decodeURIComponent(parts[1]), params, signal });
+  } else if (section === 'templates') {
+    document.title = 'Templates · mailgate console';
+    renderTemplates(main, { params, signal });
   } else if (section === 'messages' && parts[1] !== undefined) {
     document.title = 'Message · mailgate console';
     renderMessage(main, { id: decodeURIComponent(parts[1]), signal });

@@ -258,7 +258,7 @@ export function renderWebhooks(root, { signal }) {
       { class: 'table-wrap' },
       h(
         'table',
-        {},
+        { class: 'stack' },
         h(
           'thead',
           {},
@@ -402,7 +402,7 @@ export function renderWebhook(root, { id, signal }) {
       { class: 'table-wrap' },
       h(
         'table',
-        {},
+        { class: 'stack' },
         h(
           'thead',
           {},

@@ -1,6 +1,6 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { ApiCode } from '../common/api-code.enum';
-import { MAX_RECIPIENTS } from '../emails/email-request.validator';
+import { EMAIL_ADDRESS_SCHEMA, EMAIL_REQUEST_SCHEMA } from '../emails/email-request.schema';
 import { EMAIL_EVENT_TYPES } from '../events/email-event-type.enum';
 import { EMAIL_STATUSES } from '../emails/email-status.enum';
 import { MAX_BATCH } from '../emails/emails.service';
@@ -11,8 +11,8 @@ import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
 import { WEBHOOK_SCHEMAS } from '../webhooks/webhook-schemas';
 
 /**
- * Schemas the decorators cannot derive: the envelope, the hand-validated send request
- * (src/emails/email-request.validator.ts) and the answers, which are TypeScript interfaces.
+ * Schemas the decorators cannot derive: the envelope, the send request (the validator's own
+ * schema) and the answers, which are TypeScript interfaces.
  */
 
 export type Schema = SchemaObject | ReferenceObject;
@@ -31,33 +31,6 @@ export function apiCodesFor(status: number): number[] {
 const isoDate: SchemaObject = { type: 'string', format: 'date-time' };
 const nullableIsoDate: SchemaObject = { ...isoDate, nullable: true };
 
-const emailAddress: SchemaObject = {
-  oneOf: [
-    {
-      type: 'string',
-      description:
-        '`addr`, `Name <addr>` or `"Quoted, Name" <addr>`; IDN domains in Unicode or punycode (sent as punycode). One address; no groups, CR, LF or NUL; the address at most 254 octets.',
-      example: 'Ada Lovelace <ada@example.com>',
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['email'],
-      properties: {
-        name: { type: 'string', maxLength: 256, description: 'Display name, no CR/LF/NUL.' },
-        email: {
-          type: 'string',
-          description: 'A bare address; IDN domains in Unicode or punycode; at most 254 octets.',
-        },
-      },
-    },
-  ],
-};
-
-const addressList: SchemaObject = {
-  oneOf: [ref('EmailAddress'), { type: 'array', items: ref('EmailAddress') }],
-};
-
 const providerError: SchemaObject = {
   type: 'object',
   required: ['class', 'code', 'message'],
@@ -74,7 +47,17 @@ const attempt: SchemaObject = {
   properties: {
     attempt: { type: 'integer', minimum: 1 },
     transport: { type: 'string', example: 'provider:custom' },
-    outcome: { type: 'string', enum: ['sent', 'retry', 'failed'] },
+    outcome: {
+      type: 'string',
+      enum: ['sent', 'retry', 'failed', 'deferred'],
+      description:
+        '`deferred`: the message was held back before reaching a transport (see `reason`); it stays queued and the attempt is not counted.',
+    },
+    reason: {
+      type: 'string',
+      nullable: true,
+      description: "Why a `deferred` attempt waited: `rate_limit` is the tenant's `rateLimit`.",
+    },
     errorClass: { type: 'string', enum: [...DELIVERY_ERROR_CLASSES], nullable: true },
     errorCode: { type: 'string', nullable: true },
     errorStatus: { type: 'integer', nullable: true },
@@ -97,7 +80,8 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       message: { type: 'string', example: 'success' },
       apiCode: { type: 'integer', description: 'Stable code of the error kind (errors only).' },
       requestId: { type: 'string', example: '5d8f3c1e-8a2b-4c6d-9e0f-1a2b3c4d5e6f' },
-      data: { nullable: true },
+      // Any JSON, null included (no `nullable`: OpenAPI 3.0 gives it meaning only beside a type).
+      data: { description: 'The answer (each operation shows its schema), or null.' },
     },
   },
   ErrorEnvelope: {
@@ -114,6 +98,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
               'The first three digits are the HTTP status the kind maps to (see ApiCode in the source).',
           },
           data: {
+            type: 'object',
             nullable: true,
             oneOf: [ref('ValidationErrors'), { type: 'object' }],
             description:
@@ -139,74 +124,9 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     },
   },
 
-  EmailAddress: emailAddress,
-  EmailRequest: {
-    type: 'object',
-    additionalProperties: false,
-    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; subject and text or html are required, or a template instead of all three; the rendered size counts against MAX_MESSAGE_BYTES.`,
-    required: ['to'],
-    properties: {
-      from: {
-        allOf: [ref('EmailAddress')],
-        description: "Defaults to the provider's sender (or BUILTIN_MAIL_FROM).",
-      },
-      to: addressList,
-      cc: addressList,
-      bcc: addressList,
-      replyTo: ref('EmailAddress'),
-      subject: { type: 'string', minLength: 1, maxLength: 998, description: 'No CR/LF/NUL.' },
-      text: { type: 'string' },
-      html: { type: 'string' },
-      template: ref('EmailTemplateRequest'),
-      attachments: {
-        type: 'array',
-        maxItems: 100,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['filename', 'content'],
-          properties: {
-            filename: { type: 'string', minLength: 1, maxLength: 255 },
-            content: { type: 'string', format: 'byte', description: 'Base64.' },
-            contentType: { type: 'string', example: 'application/pdf' },
-            cid: { type: 'string', maxLength: 250, description: 'Content-ID for inline images.' },
-          },
-        },
-      },
-      headers: {
-        type: 'object',
-        additionalProperties: { type: 'string', maxLength: 998 },
-        description:
-          'X-* (except X-Mailgate*, X-SG*, X-SMTPAPI) and List-Unsubscribe, List-Unsubscribe-Post, List-Id, In-Reply-To, References, Auto-Submitted, Precedence, X-Priority, Importance.',
-      },
-      tags: {
-        type: 'array',
-        maxItems: 20,
-        items: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
-      },
-      metadata: {
-        type: 'object',
-        maxProperties: 50,
-        additionalProperties: {
-          oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }],
-        },
-        description: 'At most 8 KiB as JSON; returned with the message, never sent.',
-      },
-      sensitive: {
-        type: 'boolean',
-        default: false,
-        description:
-          'Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
-      },
-    },
-    example: {
-      to: [{ name: 'Ada Lovelace', email: 'ada@example.com' }],
-      subject: 'Your sign-in code',
-      text: 'Your code is 123456',
-      html: '<p>Your code is <b>123456</b></p>',
-      tags: ['sign-in'],
-    },
-  },
+  // The send request's schema is the validator's own (src/emails/email-request.schema.ts).
+  EmailAddress: EMAIL_ADDRESS_SCHEMA,
+  EmailRequest: EMAIL_REQUEST_SCHEMA,
   EmailBatchRequest: {
     type: 'object',
     additionalProperties: false,
@@ -262,7 +182,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       id: { type: 'string', format: 'uuid' },
       status: { type: 'string', enum: [...EMAIL_STATUSES] },
-      from: { allOf: [ref('EmailAddress')], nullable: true },
+      from: { type: 'object', allOf: [ref('EmailAddress')], nullable: true },
       to: { type: 'array', items: ref('EmailAddress') },
       cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
       bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
@@ -305,7 +225,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description:
           'Version of the provider config that chose the transport of the last attempt (null: none saved, or not attempted yet). Always the version in force when the message was accepted, or a newer one.',
       },
-      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      lastError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       createdAt: isoDate,
       updatedAt: isoDate,
       sentAt: nullableIsoDate,
@@ -441,11 +361,42 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
   },
 
   ProviderError: providerError,
+  ProviderHealth: {
+    type: 'object',
+    description:
+      "The circuit breaker of the provider (this config version), shared by every replica. While `open`, the tenant's messages wait in the queue without spending attempts and no connection is made; after the cool-down one probe message half-opens it.",
+    required: ['state', 'since', 'consecutiveFailures', 'lastError', 'reason', 'retryAt'],
+    properties: {
+      state: { type: 'string', enum: ['closed', 'open', 'half_open'] },
+      since: {
+        ...isoDate,
+        description: 'When it entered this state (the save, while it never failed).',
+      },
+      consecutiveFailures: { type: 'integer', minimum: 0 },
+      lastError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
+      reason: {
+        type: 'string',
+        enum: ['failures', 'auth'],
+        nullable: true,
+        description:
+          'Why it is open: transient/rate-limited `failures` in a row (probes again at `retryAt`), or `auth` (until the config changes or a verify succeeds).',
+      },
+      retryAt: { ...nullableIsoDate, description: 'Open after failures: when the cool-down ends.' },
+    },
+  },
   EmailProvider: {
     type: 'object',
     description:
       "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
-    required: ['enabled', 'type', 'fallbackOnFailure', 'concurrency', 'version', 'updatedAt'],
+    required: [
+      'enabled',
+      'type',
+      'fallbackOnFailure',
+      'concurrency',
+      'version',
+      'updatedAt',
+      'health',
+    ],
     properties: {
       enabled: { type: 'boolean' },
       type: { type: 'string', enum: [...PROVIDER_TYPES] },
@@ -469,10 +420,30 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
           },
         },
       },
+      rateLimit: {
+        type: 'object',
+        nullable: true,
+        description:
+          "The tenant's send rate across all replicas (null: unlimited). Over it, messages stay queued (an attempt `deferred` with reason `rate_limit`), never failed and no attempt spent.",
+        required: ['perSecond', 'perDay'],
+        properties: {
+          perSecond: {
+            type: 'number',
+            nullable: true,
+            description: 'Messages per second, evenly paced (no burst).',
+          },
+          perDay: {
+            type: 'integer',
+            nullable: true,
+            description: 'Messages per calendar day in UTC.',
+          },
+        },
+      },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
-      lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
+      lastVerifyError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       updatedAt: isoDate,
+      health: ref('ProviderHealth'),
     },
   },
   VerifyEmailProviderResult: {
@@ -602,7 +573,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
           type: { type: 'string', enum: [...PROVIDER_TYPES] },
           enabled: { type: 'boolean' },
           version: { type: 'integer' },
-          health: { type: 'object', nullable: true, description: 'The circuit breaker' },
+          health: ref('ProviderHealth'),
           lastVerifiedAt: nullableIsoDate,
           lastVerifyError: { ...providerError, nullable: true },
         },
@@ -631,6 +602,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       sentLastHour: { type: 'integer' },
       failedLastHour: { type: 'integer' },
       bouncedLastHour: { type: 'integer' },
+      circuit: {
+        type: 'string',
+        enum: ['closed', 'open', 'half_open'],
+        nullable: true,
+        description: "The enabled provider's circuit breaker; null when the built-in mailer sends.",
+      },
     },
   },
   ...TEMPLATE_API_SCHEMAS,
@@ -646,7 +623,8 @@ export function envelopeOf(data: Schema, nullable = false): SchemaObject {
         type: 'object',
         properties: {
           statusCode: { type: 'integer', example: 200 },
-          data: nullable ? { allOf: [data], nullable: true } : data,
+          // `nullable` needs a `type` beside it (OpenAPI 3.0.3 §4.7.24.1); every answer is an object.
+          data: nullable ? { type: 'object', allOf: [data], nullable: true } : data,
         },
       },
     ],

@@ -28,6 +28,8 @@ import {
 import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
+import { CircuitBreaker, type CircuitTicket } from './scheduling/circuit-breaker';
+import { SendRateGate, type RateDeferral } from './scheduling/send-rate-gate';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
 import { untilLeaseEnds } from './scheduling/until-lease-ends';
@@ -153,6 +155,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly breaker: CircuitBreaker,
+    private readonly rateGate: SendRateGate,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
@@ -269,6 +273,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async run(): Promise<void> {
     const { concurrency, leaseMs } = this.env.dispatch;
+    // Claims in a row that found nothing although rows were already due (held by other replicas,
+    // or by a scheduling gate such as an open circuit).
+    let stalled = 0;
+    let pastDue = false;
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let claimed = 0;
@@ -298,24 +306,41 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       if (!this.running) {
         break;
       }
+      stalled = claimed === 0 && pastDue ? stalled + 1 : 0;
+      pastDue = false;
       if (claimed > 0 && claimed < free) {
         // Tenants past this claim's walk may have due work; a claim that finds nothing sleeps.
         continue;
       }
-      // Busy: a finished send (or NOTIFY) wakes the loop; idle: sleep until the next row is due.
-      await this.sleep(this.inflight.size > 0 ? IDLE_POLL_MS : await this.idleMs());
+      if (this.inflight.size > 0) {
+        // Busy: a finished send (or NOTIFY) wakes the loop.
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      // Idle: sleep until the next row is due.
+      const idle = await this.idleMs(stalled);
+      pastDue = idle.pastDue;
+      await this.sleep(idle.ms);
     }
   }
 
-  private async idleMs(): Promise<number> {
+  /**
+   * Until the next row is due. Rows already due that `stalled` claims in a row did not find (their
+   * tenant's circuit is open, or other replicas hold them) back the poll off, doubling up to IDLE_POLL_MS.
+   */
+  private async idleMs(stalled: number): Promise<{ ms: number; pastDue: boolean }> {
     try {
       const due = await this.repo.nextDueAt();
       if (due === null) {
-        return IDLE_POLL_MS;
+        return { ms: IDLE_POLL_MS, pastDue: false };
       }
-      return Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, new Date(due).getTime() - Date.now()));
+      const wait = new Date(due).getTime() - Date.now();
+      if (wait > 0) {
+        return { ms: Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, wait)), pastDue: false };
+      }
+      return { ms: Math.min(IDLE_POLL_MS, MIN_IDLE_MS * 2 ** stalled), pastDue: true };
     } catch {
-      return IDLE_POLL_MS;
+      return { ms: IDLE_POLL_MS, pastDue: false };
     }
   }
 
@@ -410,7 +435,30 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
-    await this.attempt(message, route, deadlines);
+    // Only limited tenants pay the gate's round-trip.
+    if (route.rateLimit !== null) {
+      const deferral = await this.rateGate.admit(
+        message.tenantId,
+        route.rateLimit,
+        deadlines.startBy,
+      );
+      if (deferral !== null) {
+        await this.deferForRate(message, route, deferral);
+        return;
+      }
+    }
+    // The provider's circuit breaker: an open circuit keeps the message queued, attempt unspent.
+    const admission = await this.breaker.admit(message, route);
+    switch (admission.kind) {
+      case 'hold':
+        await this.repo.unclaim(message.id, this.workerId, admission.notBefore);
+        return;
+      case 'fallback':
+        await this.sendViaBuiltin(message, admission.reason);
+        return;
+      case 'send':
+        await this.attempt(message, route, deadlines, admission.ticket);
+    }
   }
 
   /** One attempt through `route`: sent, or handed to the failure policy. */
@@ -418,6 +466,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     message: PlannedMessage,
     route: Route,
     deadlines: { startBy: number; settleBy: number },
+    ticket: CircuitTicket | null = null,
   ): Promise<void> {
     const { transport, fallbackReason } = route;
     if (fallbackReason !== null) {
@@ -428,14 +477,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     try {
       const sending = await this.send(transport, message, deadlines.startBy, deadlines.settleBy);
       if (sending === null) {
+        await this.breaker.released(ticket);
         await this.withdraw(message, transport);
         return;
       }
       result = sending;
     } catch (error) {
-      await this.handleFailure(message, transport.name, route, startedAt, asDeliveryError(error));
+      const failure = asDeliveryError(error);
+      await this.breaker.failed(ticket, failure);
+      await this.handleFailure(message, transport.name, route, startedAt, failure);
       return;
     }
+    await this.breaker.succeeded(ticket);
     // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const sent = sentOutcome(message.plan.attempt, result, {
@@ -570,8 +623,33 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         fallbackReason: reason,
         fallbackOnFailure: false,
         configVersion: message.configVersion,
+        providerType: null,
+        rateLimit: null,
       },
       { startBy: now + leaseMs / 4, settleBy: now + leaseMs / 2 },
+    );
+  }
+
+  /**
+   * Over the tenant's send rate: back to the queue until the limit frees, its attempt not spent,
+   * with a `deferred` attempt (reason `rate_limit`) so the wait is visible on the message.
+   */
+  private async deferForRate(
+    message: PlannedMessage,
+    route: Route,
+    deferral: RateDeferral,
+  ): Promise<void> {
+    this.metrics.deferred('rate_limit');
+    const limit = route.rateLimit?.[deferral.limit];
+    await this.durably(message, () =>
+      this.repo.defer(message.id, this.workerId, deferral.until, {
+        transport: route.transport.name,
+        reason: 'rate_limit',
+        message:
+          deferral.limit === 'perDay'
+            ? `Daily send limit reached (rateLimit.perDay ${limit}, UTC day): waits for the next day`
+            : `Send rate reached (rateLimit.perSecond ${limit}): waits for a free slot`,
+      }),
     );
   }
 

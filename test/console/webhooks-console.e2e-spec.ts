@@ -156,4 +156,27 @@ describe('console: Webhooks page in a real browser', () => {
     expect(problems.filter((p) => refused.test(p))).toHaveLength(1);
     expect(problems.filter((p) => !refused.test(p))).toEqual([]);
   });
+
+  it('fits a narrow screen: the secret wraps, both tables stack', async () => {
+    const overflow = (): Promise<number> =>
+      page.evaluate(() => {
+        const root = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByLabel('URL', { exact: true }).fill(receiver.url);
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await shownSecret();
+    const row = page.locator('#endpoint-rows tr', { hasText: receiver.url });
+    await row.getByRole('button', { name: 'Send test' }).click();
+    await expect(overflow()).resolves.toBeLessThanOrEqual(0);
+    await row.getByRole('link', { name: receiver.url }).click();
+    await page.locator('#delivery-rows tr').first().waitFor();
+    await expect(overflow()).resolves.toBeLessThanOrEqual(0);
+    expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+  });
 });
