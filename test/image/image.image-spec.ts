@@ -260,6 +260,10 @@ describe('the container image (docker build, docker run)', () => {
   it('passes Debian docker-compose config on docker-compose.yml (a real parser of the format)', async () => {
     const result = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
       cwd: ROOT,
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT'
+        ? new Error("no docker-compose on PATH: apt-get install docker-compose (Debian's 1.29)")
+        : error;
     });
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const config = parse(result.stdout) as {
