@@ -76,6 +76,7 @@ export default tseslint.config(
         fetch: 'readonly',
         Node: 'readonly',
         CSS: 'readonly',
+        DOMParser: 'readonly',
         URLSearchParams: 'readonly',
         AbortController: 'readonly',
         TextDecoder: 'readonly',

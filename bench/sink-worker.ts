@@ -2,14 +2,18 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SMTPServer } from 'smtp-server';
+// The one mail/send validation of the tests' SendGrid servers (SendGrid's schema + API rules),
+// compiled into dist/ by `npm run build:bench`.
+import { validateMailSendBody } from '../test/support/sendgrid/mail-send-validation';
 
 /**
  * The sinks' own thread: the load generator's event loop (thousands of HTTP requests a second)
  * must not slow a sink down, or the dispatcher would wait on the benchmark itself. Counts into a
- * shared Int32Array the main thread reads: [accepted, distinct Message-IDs, repeated Message-IDs].
+ * shared Int32Array the main thread reads: [accepted, distinct Message-IDs, repeated Message-IDs,
+ * refused invalid bodies].
  *
  * `kind: 'smtp'` is an SMTP server; `kind: 'sendgrid'` answers SendGrid's v3 POST /v3/mail/send
- * with 202 and an x-message-id. `delayMs` holds every answer that long, as a provider that far
+ * with 202 and an x-message-id, or 400 as SendGrid would when the body fails its validation. `delayMs` holds every answer that long, as a provider that far
  * away would (the SMTP sink holds the reply to the end of DATA).
  */
 interface SinkOptions {
@@ -92,6 +96,14 @@ function startSendGrid(ready: (port: number) => void): () => void {
           return;
         }
         const mail = JSON.parse(text) as { headers?: Record<string, string> };
+        const errors = validateMailSendBody(mail);
+        if (errors.length > 0) {
+          Atomics.add(counter, 3, 1);
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ errors }));
+          return;
+        }
         record(mail.headers?.['Message-ID']);
         later(() =>
           res
@@ -124,6 +136,7 @@ parentPort!.on('message', (m: string) => {
     Atomics.store(counter, 0, 0);
     Atomics.store(counter, 1, 0);
     Atomics.store(counter, 2, 0);
+    Atomics.store(counter, 3, 0);
     parentPort!.postMessage({ reset: true });
     return;
   }

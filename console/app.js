@@ -4,8 +4,13 @@ import { renderMessage, renderMessages } from './messages.js';
 import { renderOverview, switchTenant } from './overview.js';
 import { renderProvider } from './provider.js';
 import { renderSignIn } from './signin.js';
+import { renderSuppressions } from './suppressions.js';
+import { renderTemplate, renderTemplates } from './templates.js';
+import { renderWebhook, renderWebhooks } from './webhooks.js';
 
-// Hash routes keep the page one document: #/provider, #/messages?status=failed, #/messages/<id>.
+// Hash routes keep the page one document: #/provider, #/messages?status=failed, #/messages/<id>,
+// #/templates, #/templates/<TYPE>?locale=en, #/suppressions?email=<text>, #/webhooks,
+// #/webhooks/<endpoint id>.
 // Nothing secret ever goes in the hash.
 
 const main = document.getElementById('main');
@@ -71,12 +76,27 @@ function route() {
         route();
       },
     });
+  } else if (section === 'templates' && parts[1] !== undefined) {
+    document.title = 'Template · mailgate console';
+    renderTemplate(main, { type: decodeURIComponent(parts[1]), params, signal });
+  } else if (section === 'templates') {
+    document.title = 'Templates · mailgate console';
+    renderTemplates(main, { params, signal });
   } else if (section === 'messages' && parts[1] !== undefined) {
     document.title = 'Message · mailgate console';
     renderMessage(main, { id: decodeURIComponent(parts[1]), signal });
+  } else if (section === 'webhooks' && parts[1] !== undefined) {
+    document.title = 'Webhook deliveries · mailgate console';
+    renderWebhook(main, { id: decodeURIComponent(parts[1]), signal });
+  } else if (section === 'webhooks') {
+    document.title = 'Webhooks · mailgate console';
+    renderWebhooks(main, { signal });
   } else if (section === 'messages') {
     document.title = 'Messages · mailgate console';
     renderMessages(main, { status: params.get('status') ?? '', signal });
+  } else if (section === 'suppressions') {
+    document.title = 'Suppressions · mailgate console';
+    renderSuppressions(main, { email: params.get('email') ?? '', signal });
   } else {
     document.title = 'Email provider · mailgate console';
     renderProvider(main, { signal });

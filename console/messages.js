@@ -2,8 +2,9 @@ import { api, ApiError } from './api.js';
 import { formatAddresses, h, time } from './dom.js';
 import { parseMime } from './mime.js';
 
-// Messages: the outbox list (status filter, cursor paging) and one message with its attempts,
-// retry for failed ones, and for captured ones a script-free preview and the raw MIME as text.
+// Messages: the outbox list (status filter, cursor paging) and one message with each recipient's
+// state, its event timeline (cursor paging), its attempts, retry for failed ones, and for captured
+// ones a script-free preview and the raw MIME as text.
 
 const STATUSES = [
   'queued',
@@ -16,6 +17,8 @@ const STATUSES = [
   'suppressed',
 ];
 const PAGE_SIZE = 20;
+/** Events per page of a message's timeline (the API allows up to 500). */
+const EVENTS_PAGE_SIZE = 50;
 /** Polling of a message that is not final: quick at first, then every 10 s at most. */
 const POLL_FIRST_MS = 1000;
 const POLL_MAX_MS = 10_000;
@@ -33,6 +36,208 @@ function describeError(error) {
     h('span', { class: `badge badge-${error.class}` }, error.class),
     ` ${code}: ${error.message}`,
   ];
+}
+
+/** The few fields of an event's or recipient's data an operator reads first; the rest stays in `data`. */
+function detailOf(data) {
+  if (data === null || data === undefined || typeof data !== 'object') {
+    return '—';
+  }
+  const parts = [];
+  if (typeof data.bounceType === 'string') {
+    parts.push(`${data.bounceType} bounce`);
+  }
+  if (typeof data.phase === 'string') {
+    parts.push(`at ${data.phase}`);
+  }
+  const error = typeof data.error === 'object' && data.error !== null ? data.error : data;
+  const klass = error.class ?? error.errorClass;
+  if (typeof klass === 'string') {
+    parts.push(klass);
+  }
+  const code = data.smtpCode ?? data.code ?? error.code ?? data.status;
+  const text = data.reply ?? data.reason ?? data.response ?? error.message;
+  const hasText = typeof text === 'string' && text !== '';
+  // An SMTP reply already starts with its code: "550 5.1.1 No such user".
+  if (
+    code !== undefined &&
+    code !== null &&
+    typeof code !== 'object' &&
+    !(hasText && text.startsWith(String(code)))
+  ) {
+    parts.push(String(code));
+  }
+  if (hasText) {
+    parts.push(text);
+  }
+  return parts.length === 0 ? '—' : parts.join(' · ');
+}
+
+function recipientsCard(recipients) {
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'recipients-title' },
+    h('h2', { id: 'recipients-title' }, 'Recipients'),
+    recipients.length === 0
+      ? h('p', { class: 'help' }, 'No recipient state yet.')
+      : h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'stack', id: 'recipients' },
+            h('caption', { class: 'visually-hidden' }, "Each recipient's state"),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['Recipient', 'State', 'Since', 'Detail'].map((c) => h('th', { scope: 'col' }, c)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              recipients.map((r) =>
+                h(
+                  'tr',
+                  { dataset: { recipient: r.email } },
+                  h('td', { dataset: { label: 'Recipient' } }, r.email),
+                  h('td', { dataset: { label: 'State' } }, statusBadge(r.state)),
+                  h('td', { dataset: { label: 'Since' } }, r.at ? time(r.at) : '—'),
+                  h('td', { dataset: { label: 'Detail' } }, detailOf(r)),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+/**
+ * The message's event timeline, oldest first: the first page at once, "Load more" follows the
+ * cursor, "Refresh" starts again (provider events such as SendGrid's arrive after `sent`).
+ */
+function timelineCard(id, signal) {
+  const rows = h('tbody', { id: 'event-rows' });
+  const note = h('p', { class: 'help', id: 'events-note', role: 'status' }, 'Loading…');
+  let next = null;
+  let loading = false;
+  const more = h(
+    'button',
+    { type: 'button', class: 'secondary', id: 'events-more', onclick: () => void load(next) },
+    'Load more',
+  );
+  const refresh = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      id: 'events-refresh',
+      onclick: () => {
+        rows.replaceChildren();
+        void load(null);
+      },
+    },
+    'Refresh',
+  );
+
+  function row(e) {
+    return h(
+      'tr',
+      { dataset: { event: e.type } },
+      h('td', { dataset: { label: 'Time' } }, time(e.occurredAt)),
+      h(
+        'td',
+        { dataset: { label: 'Event' } },
+        h('span', { class: `badge status-${e.type}` }, e.type),
+      ),
+      h('td', { dataset: { label: 'Recipient' } }, e.recipient ?? 'all'),
+      h('td', { dataset: { label: 'Source' } }, e.source),
+      h(
+        'td',
+        { dataset: { label: 'Detail' } },
+        detailOf(e.data),
+        e.data === null
+          ? null
+          : h(
+              'details',
+              { class: 'raw' },
+              h('summary', {}, 'Data'),
+              h('pre', { class: 'mime' }, JSON.stringify(e.data, null, 2)),
+            ),
+      ),
+    );
+  }
+
+  async function load(cursor) {
+    if (loading) {
+      return;
+    }
+    loading = true;
+    more.disabled = true;
+    refresh.disabled = true;
+    note.textContent = 'Loading…';
+    const query = new URLSearchParams({ limit: String(EVENTS_PAGE_SIZE) });
+    if (cursor !== null) {
+      query.set('cursor', cursor);
+    }
+    try {
+      const page = await api('GET', `/v1/emails/${encodeURIComponent(id)}/events?${query}`);
+      if (signal.aborted) {
+        return;
+      }
+      rows.append(...page.items.map(row));
+      next = page.nextCursor;
+      const shown = rows.children.length;
+      note.textContent =
+        shown === 0
+          ? 'No event yet.'
+          : `${shown} event${shown === 1 ? '' : 's'}${next === null ? '' : ', more to load'}.`;
+    } catch (error) {
+      if (!(error instanceof ApiError)) {
+        throw error;
+      }
+      note.textContent = `The events could not be loaded: ${error.detail}`;
+    } finally {
+      loading = false;
+      more.disabled = next === null;
+      refresh.disabled = false;
+    }
+  }
+
+  more.disabled = true;
+  const card = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'events-title' },
+    h('h2', { id: 'events-title' }, 'Timeline'),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'stack', id: 'events' },
+        h('caption', { class: 'visually-hidden' }, 'Events of this message, oldest first'),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Time', 'Event', 'Recipient', 'Source', 'Detail'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        rows,
+      ),
+    ),
+    note,
+    h('nav', { class: 'pager', 'aria-label': 'Timeline pages' }, more, refresh),
+  );
+  void load(null);
+  return card;
 }
 
 /** Waits `ms` unless the page is left first. */
@@ -247,8 +452,7 @@ export function renderMessage(root, { id, signal }) {
   const title = h('h1', {}, 'Message');
   const body = h('div', { id: 'message-detail' }, h('p', { class: 'help' }, 'Loading…'));
   const outcome = h('div', { class: 'outcome', id: 'message-outcome', role: 'status' });
-  let lastStatus = null;
-  let lastAttempts = -1;
+  let lastState = null;
 
   function render(m) {
     title.textContent = subjectOf(m);
@@ -310,6 +514,8 @@ export function renderMessage(root, { id, signal }) {
         ),
         retry === null ? null : h('div', { class: 'actions' }, retry),
       ),
+      recipientsCard(m.recipients ?? []),
+      timelineCard(m.id, signal),
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'attempts-title' },
@@ -376,9 +582,9 @@ export function renderMessage(root, { id, signal }) {
       return null;
     }
     // Redraw only on change, so an open <details> or a focused button is not reset needlessly.
-    if (m.status !== lastStatus || m.attemptCount !== lastAttempts) {
-      lastStatus = m.status;
-      lastAttempts = m.attemptCount;
+    const state = JSON.stringify([m.status, m.attemptCount, m.recipients ?? []]);
+    if (state !== lastState) {
+      lastState = state;
       render(m);
     }
     return m;

@@ -312,7 +312,12 @@ export function renderOverview(root, { window: requested, signal, onTenantSwitch
           ' · ',
           h('a', { href: '#/messages?status=bounced' }, 'Bounced messages'),
           ' · ',
+          h('a', { href: '#/suppressions' }, 'Suppressed addresses'),
+          ' · ',
           h('a', { href: '#/messages' }, 'All messages'),
+          ' · ',
+          // Events the gateway pushes to the tenant's services, and their delivery attempts.
+          h('a', { href: '#/webhooks', id: 'overview-webhooks' }, 'Webhook deliveries'),
         ),
       ),
       tenants === null ? null : tenantsTable(tenants, onTenantSwitch),

@@ -34,6 +34,24 @@ describe('loadEnv', () => {
       leaseMs: 60_000,
     });
     expect(env.limits.maxMessageBytes).toBe(10 * 1024 * 1024);
+    expect(env.circuit).toEqual({
+      failureThreshold: 5,
+      cooldownMs: 5_000,
+      maxCooldownMs: 300_000,
+    });
+  });
+
+  it('validates the circuit breaker settings (no maximum cool-down below the first)', () => {
+    expect(() =>
+      loadEnv({
+        ...base(),
+        DISPATCH_CIRCUIT_FAILURES: '0',
+        DISPATCH_CIRCUIT_COOLDOWN_MS: '10000',
+        DISPATCH_CIRCUIT_MAX_COOLDOWN_MS: '5000',
+      }),
+    ).toThrow(/DISPATCH_CIRCUIT_FAILURES[\s\S]*DISPATCH_CIRCUIT_MAX_COOLDOWN_MS/);
+    const env = loadEnv({ ...base(), DISPATCH_CIRCUIT_COOLDOWN_MS: '600000' });
+    expect(env.circuit.maxCooldownMs).toBe(600_000);
   });
 
   it('generates the development secret and root keys into the data folder and reuses them', () => {

@@ -41,6 +41,14 @@ export interface AppEnv {
   limits: {
     maxMessageBytes: number;
   };
+  /** Circuit breaker per tenant provider (README "Circuit breaker"), shared by every replica. */
+  circuit: {
+    /** Consecutive transient/rate_limited failures that open it. */
+    failureThreshold: number;
+    /** First cool-down; it doubles with each opening in a row, up to maxCooldownMs. */
+    cooldownMs: number;
+    maxCooldownMs: number;
+  };
   /** Where tenant-controlled targets may connect (MAILGATE_ALLOW_PRIVATE_TARGETS). */
   egress: EgressPolicy;
   smtp: {
@@ -106,6 +114,9 @@ export const ENV_VARIABLES = [
   'DISPATCH_MAX_ATTEMPTS',
   'DISPATCH_RETRY_BASE_MS',
   'DISPATCH_LEASE_MS',
+  'DISPATCH_CIRCUIT_FAILURES',
+  'DISPATCH_CIRCUIT_COOLDOWN_MS',
+  'DISPATCH_CIRCUIT_MAX_COOLDOWN_MS',
   'MAX_MESSAGE_BYTES',
   'MAILGATE_RATE_LIMIT_RPS',
   'MAILGATE_RATE_LIMIT_BURST',
@@ -324,6 +335,8 @@ export function loadEnv(env: Env = process.env): AppEnv {
     maxAttempts: r.int('DISPATCH_MAX_ATTEMPTS', 8, 1, 100),
     retryBaseMs: r.int('DISPATCH_RETRY_BASE_MS', 30_000, 1, 86_400_000),
     leaseMs: r.int('DISPATCH_LEASE_MS', 60_000, 1_000, 86_400_000),
+    circuitFailures: r.int('DISPATCH_CIRCUIT_FAILURES', 5, 1, 1_000),
+    circuitCooldownMs: r.int('DISPATCH_CIRCUIT_COOLDOWN_MS', 5_000, 100, 86_400_000),
     maxMessageBytes: r.int('MAX_MESSAGE_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     rateLimitRps: r.int('MAILGATE_RATE_LIMIT_RPS', 1_000, 0, 1_000_000),
     authFailureRps: r.int('MAILGATE_AUTH_FAILURE_RPS', 10, 0, 1_000_000),
@@ -347,6 +360,13 @@ export function loadEnv(env: Env = process.env): AppEnv {
     Math.max(100, parsed.authFailureRps),
     1,
     10_000_000,
+  );
+  // 5 s doubling to 5 min by default; never a maximum below the first cool-down.
+  const circuitMaxCooldownMs = r.int(
+    'DISPATCH_CIRCUIT_MAX_COOLDOWN_MS',
+    Math.max(300_000, parsed.circuitCooldownMs),
+    parsed.circuitCooldownMs,
+    86_400_000,
   );
   const webhooks = parseWebhookEnv((name) => r.raw(name), r.problems);
 
@@ -419,6 +439,11 @@ export function loadEnv(env: Env = process.env): AppEnv {
       leaseMs: parsed.leaseMs,
     },
     limits: { maxMessageBytes: parsed.maxMessageBytes },
+    circuit: {
+      failureThreshold: parsed.circuitFailures,
+      cooldownMs: parsed.circuitCooldownMs,
+      maxCooldownMs: circuitMaxCooldownMs,
+    },
     egress,
     smtp: { allowPlaintextAuth },
     retention: {

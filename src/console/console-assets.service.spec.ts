@@ -17,6 +17,7 @@ const config: ConsoleRuntimeConfig = {
     ali: { host: 'ali.test', port: 465, secure: true },
     qq: { host: 'qq.test', port: 465, secure: true },
   },
+  templates: consoleRuntimeConfig().templates,
 };
 
 describe('ConsoleAssetsService', () => {

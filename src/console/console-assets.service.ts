@@ -3,6 +3,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { SECRET_MASK } from '../provider-config/provider-config.constants';
+import { EMAIL_TEMPLATE_TYPES, TEMPLATE_LOCALES } from '../templates/email-template-type.enum';
+import {
+  SAMPLE_DATA,
+  TEMPLATE_CATEGORIES,
+  TEMPLATE_TYPE_CATEGORY,
+  TEMPLATE_VARIABLES,
+} from '../templates/templates.constants';
 import { DEFAULT_SMTP_PRESETS } from '../transports/smtp-presets';
 import {
   ASSET_CACHE_CONTROL,
@@ -28,6 +35,13 @@ export interface ConsoleFile {
 export interface ConsoleRuntimeConfig {
   secretMask: string;
   presets: Record<'ali' | 'qq', { host: string; port: number; secure: boolean }>;
+  /** The templates page: each type's category and variables, and the preview's sample values. */
+  templates: {
+    locales: string[];
+    categories: string[];
+    types: Record<string, { category: string; variables: string[] }>;
+    sampleData: Record<string, string | number>;
+  };
 }
 
 export function consoleRuntimeConfig(): ConsoleRuntimeConfig {
@@ -39,6 +53,20 @@ export function consoleRuntimeConfig(): ConsoleRuntimeConfig {
   return {
     secretMask: SECRET_MASK,
     presets: { ali: preset(DEFAULT_SMTP_PRESETS.ali), qq: preset(DEFAULT_SMTP_PRESETS.qq) },
+    templates: {
+      locales: [...TEMPLATE_LOCALES],
+      categories: TEMPLATE_CATEGORIES.map((c) => c.titleEn),
+      types: Object.fromEntries(
+        EMAIL_TEMPLATE_TYPES.map((type) => [
+          type,
+          {
+            category: TEMPLATE_CATEGORIES[TEMPLATE_TYPE_CATEGORY[type]].titleEn,
+            variables: [...TEMPLATE_VARIABLES[type]],
+          },
+        ]),
+      ),
+      sampleData: { ...SAMPLE_DATA },
+    },
   };
 }
 

@@ -72,6 +72,16 @@ export const CONFIG_EMAIL_PROVIDER_EXAMPLES: ExamplesObject = {
       concurrency: { maxConnections: 32, maxMessagesPerConnection: 200 },
     },
   },
+  rateLimit: {
+    summary:
+      'At most 10 messages a second and 10,000 a day, across all replicas (mailgate extension)',
+    value: {
+      type: 'ali',
+      enabled: true,
+      aliExmailConfig: { sender: 'noreply@example.com', senderPass: SECRET_MASK },
+      rateLimit: { perSecond: 10, perDay: 10000 },
+    },
+  },
   disabled: {
     summary: 'Disabled: the built-in mailer sends',
     value: { type: 'custom', enabled: false },
@@ -100,10 +110,19 @@ export const EMAIL_PROVIDER_RESPONSE_EXAMPLES: Record<string, ApiResponseExample
         },
         fallbackOnFailure: false,
         concurrency: { maxConnections: 3, maxMessagesPerConnection: 100 },
+        rateLimit: null,
         version: 1,
         lastVerifiedAt: null,
         lastVerifyError: null,
         updatedAt: '2026-01-01T00:00:00.000Z',
+        health: {
+          state: 'closed',
+          since: '2026-01-01T00:00:00.000Z',
+          consecutiveFailures: 0,
+          lastError: null,
+          reason: null,
+          retryAt: null,
+        },
       },
     },
   },

@@ -74,7 +74,17 @@ const attempt: SchemaObject = {
   properties: {
     attempt: { type: 'integer', minimum: 1 },
     transport: { type: 'string', example: 'provider:custom' },
-    outcome: { type: 'string', enum: ['sent', 'retry', 'failed'] },
+    outcome: {
+      type: 'string',
+      enum: ['sent', 'retry', 'failed', 'deferred'],
+      description:
+        '`deferred`: the message was held back before reaching a transport (see `reason`); it stays queued and the attempt is not counted.',
+    },
+    reason: {
+      type: 'string',
+      nullable: true,
+      description: "Why a `deferred` attempt waited: `rate_limit` is the tenant's `rateLimit`.",
+    },
     errorClass: { type: 'string', enum: [...DELIVERY_ERROR_CLASSES], nullable: true },
     errorCode: { type: 'string', nullable: true },
     errorStatus: { type: 'integer', nullable: true },
@@ -441,11 +451,42 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
   },
 
   ProviderError: providerError,
+  ProviderHealth: {
+    type: 'object',
+    description:
+      "The circuit breaker of the provider (this config version), shared by every replica. While `open`, the tenant's messages wait in the queue without spending attempts and no connection is made; after the cool-down one probe message half-opens it.",
+    required: ['state', 'since', 'consecutiveFailures', 'lastError', 'reason', 'retryAt'],
+    properties: {
+      state: { type: 'string', enum: ['closed', 'open', 'half_open'] },
+      since: {
+        ...isoDate,
+        description: 'When it entered this state (the save, while it never failed).',
+      },
+      consecutiveFailures: { type: 'integer', minimum: 0 },
+      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      reason: {
+        type: 'string',
+        enum: ['failures', 'auth'],
+        nullable: true,
+        description:
+          'Why it is open: transient/rate-limited `failures` in a row (probes again at `retryAt`), or `auth` (until the config changes or a verify succeeds).',
+      },
+      retryAt: { ...nullableIsoDate, description: 'Open after failures: when the cool-down ends.' },
+    },
+  },
   EmailProvider: {
     type: 'object',
     description:
       "GenAuth's EmailProviderDto with secrets masked (`********`; send the mask back to keep a stored secret), plus mailgate's extras.",
-    required: ['enabled', 'type', 'fallbackOnFailure', 'concurrency', 'version', 'updatedAt'],
+    required: [
+      'enabled',
+      'type',
+      'fallbackOnFailure',
+      'concurrency',
+      'version',
+      'updatedAt',
+      'health',
+    ],
     properties: {
       enabled: { type: 'boolean' },
       type: { type: 'string', enum: [...PROVIDER_TYPES] },
@@ -469,10 +510,30 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
           },
         },
       },
+      rateLimit: {
+        type: 'object',
+        nullable: true,
+        description:
+          "The tenant's send rate across all replicas (null: unlimited). Over it, messages stay queued (an attempt `deferred` with reason `rate_limit`), never failed and no attempt spent.",
+        required: ['perSecond', 'perDay'],
+        properties: {
+          perSecond: {
+            type: 'number',
+            nullable: true,
+            description: 'Messages per second, evenly paced (no burst).',
+          },
+          perDay: {
+            type: 'integer',
+            nullable: true,
+            description: 'Messages per calendar day in UTC.',
+          },
+        },
+      },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
       lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
       updatedAt: isoDate,
+      health: ref('ProviderHealth'),
     },
   },
   VerifyEmailProviderResult: {
@@ -602,7 +663,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
           type: { type: 'string', enum: [...PROVIDER_TYPES] },
           enabled: { type: 'boolean' },
           version: { type: 'integer' },
-          health: { type: 'object', nullable: true, description: 'The circuit breaker' },
+          health: ref('ProviderHealth'),
           lastVerifiedAt: nullableIsoDate,
           lastVerifyError: { ...providerError, nullable: true },
         },
@@ -631,6 +692,12 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       sentLastHour: { type: 'integer' },
       failedLastHour: { type: 'integer' },
       bouncedLastHour: { type: 'integer' },
+      circuit: {
+        type: 'string',
+        enum: ['closed', 'open', 'half_open'],
+        nullable: true,
+        description: "The enabled provider's circuit breaker; null when the built-in mailer sends.",
+      },
     },
   },
   ...TEMPLATE_API_SCHEMAS,

@@ -101,6 +101,9 @@ export function propertyOptions(
       case 'isInt':
         options.type = 'integer';
         break;
+      case 'isNumber':
+        options.type ??= 'number';
+        break;
       case 'isBoolean':
         options.type = 'boolean';
         break;

@@ -25,6 +25,8 @@ describe('toOutbound', () => {
       tenantId: 't',
       attempt: 1,
       configVersion: 1,
+      circuit: 'closed',
+      circuitRetryAt: null,
       payload: {
         to: [{ email: 'a@example.test' }],
         subject: 's',

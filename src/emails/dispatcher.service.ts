@@ -28,8 +28,11 @@ import {
 import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
+import { CircuitBreaker, type CircuitTicket } from './scheduling/circuit-breaker';
+import { SendRateGate, type RateDeferral } from './scheduling/send-rate-gate';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportSlots } from './scheduling/transport-slots';
+import { untilLeaseEnds } from './scheduling/until-lease-ends';
 import {
   failureOutcome,
   hasDeferred,
@@ -55,6 +58,8 @@ export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPa
 /** A claimed message with the recipients this attempt goes to (the rest are final or suppressed). */
 export interface PlannedMessage extends ClaimedMessage {
   plan: { all: string[]; attempt: string[]; outcome: Outcome };
+  /** Epoch ms when this worker's lease runs out: bookkeeping is retried until then. */
+  leaseEnd: number;
 }
 
 export function toOutbound(
@@ -150,6 +155,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(LOGGER) logger: Logger,
     private readonly metrics: MetricsService,
     private readonly sealer: ContentSealer,
+    private readonly breaker: CircuitBreaker,
+    private readonly rateGate: SendRateGate,
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency);
@@ -266,6 +273,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async run(): Promise<void> {
     const { concurrency, leaseMs } = this.env.dispatch;
+    // Claims in a row that found nothing although rows were already due (held by other replicas,
+    // or by a scheduling gate such as an open circuit).
+    let stalled = 0;
+    let pastDue = false;
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let claimed = 0;
@@ -295,24 +306,41 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       if (!this.running) {
         break;
       }
+      stalled = claimed === 0 && pastDue ? stalled + 1 : 0;
+      pastDue = false;
       if (claimed > 0 && claimed < free) {
         // Tenants past this claim's walk may have due work; a claim that finds nothing sleeps.
         continue;
       }
-      // Busy: a finished send (or NOTIFY) wakes the loop; idle: sleep until the next row is due.
-      await this.sleep(this.inflight.size > 0 ? IDLE_POLL_MS : await this.idleMs());
+      if (this.inflight.size > 0) {
+        // Busy: a finished send (or NOTIFY) wakes the loop.
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      // Idle: sleep until the next row is due.
+      const idle = await this.idleMs(stalled);
+      pastDue = idle.pastDue;
+      await this.sleep(idle.ms);
     }
   }
 
-  private async idleMs(): Promise<number> {
+  /**
+   * Until the next row is due. Rows already due that `stalled` claims in a row did not find (their
+   * tenant's circuit is open, or other replicas hold them) back the poll off, doubling up to IDLE_POLL_MS.
+   */
+  private async idleMs(stalled: number): Promise<{ ms: number; pastDue: boolean }> {
     try {
       const due = await this.repo.nextDueAt();
       if (due === null) {
-        return IDLE_POLL_MS;
+        return { ms: IDLE_POLL_MS, pastDue: false };
       }
-      return Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, new Date(due).getTime() - Date.now()));
+      const wait = new Date(due).getTime() - Date.now();
+      if (wait > 0) {
+        return { ms: Math.min(IDLE_POLL_MS, Math.max(MIN_IDLE_MS, wait)), pastDue: false };
+      }
+      return { ms: Math.min(IDLE_POLL_MS, MIN_IDLE_MS * 2 ** stalled), pastDue: true };
     } catch {
-      return IDLE_POLL_MS;
+      return { ms: IDLE_POLL_MS, pastDue: false };
     }
   }
 
@@ -375,10 +403,17 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       all.map(suppressionKey),
     );
     const { attempt, outcome } = planAttempt(all, stored.recipients, new Set(stored.suppressed));
-    const message: PlannedMessage = { ...claimed, plan: { all, attempt, outcome } };
+    const message: PlannedMessage = {
+      ...claimed,
+      plan: { all, attempt, outcome },
+      // A margin before the row's own lease: another replica may take it over from then on.
+      leaseEnd: claimedAt + leaseMs * 0.95,
+    };
     const suppressed = outcome.events.length;
     if (attempt.length === 0) {
-      await this.repo.finishWithoutAttempt(message.id, this.workerId, outcome);
+      await this.durably(message, () =>
+        this.repo.finishWithoutAttempt(message.id, this.workerId, outcome),
+      );
       this.metrics.recipientsSuppressed(suppressed);
       this.metrics.eventsWritten(outcome.events);
       return;
@@ -400,7 +435,30 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
-    await this.attempt(message, route, deadlines);
+    // Only limited tenants pay the gate's round-trip.
+    if (route.rateLimit !== null) {
+      const deferral = await this.rateGate.admit(
+        message.tenantId,
+        route.rateLimit,
+        deadlines.startBy,
+      );
+      if (deferral !== null) {
+        await this.deferForRate(message, route, deferral);
+        return;
+      }
+    }
+    // The provider's circuit breaker: an open circuit keeps the message queued, attempt unspent.
+    const admission = await this.breaker.admit(message, route);
+    switch (admission.kind) {
+      case 'hold':
+        await this.repo.unclaim(message.id, this.workerId, admission.notBefore);
+        return;
+      case 'fallback':
+        await this.sendViaBuiltin(message, admission.reason);
+        return;
+      case 'send':
+        await this.attempt(message, route, deadlines, admission.ticket);
+    }
   }
 
   /** One attempt through `route`: sent, or handed to the failure policy. */
@@ -408,6 +466,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     message: PlannedMessage,
     route: Route,
     deadlines: { startBy: number; settleBy: number },
+    ticket: CircuitTicket | null = null,
   ): Promise<void> {
     const { transport, fallbackReason } = route;
     if (fallbackReason !== null) {
@@ -418,14 +477,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     try {
       const sending = await this.send(transport, message, deadlines.startBy, deadlines.settleBy);
       if (sending === null) {
+        await this.breaker.released(ticket);
         await this.withdraw(message, transport);
         return;
       }
       result = sending;
     } catch (error) {
-      await this.handleFailure(message, transport.name, route, startedAt, asDeliveryError(error));
+      const failure = asDeliveryError(error);
+      await this.breaker.failed(ticket, failure);
+      await this.handleFailure(message, transport.name, route, startedAt, failure);
       return;
     }
+    await this.breaker.succeeded(ticket);
     // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const sent = sentOutcome(message.plan.attempt, result, {
@@ -449,22 +512,24 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
     }
     const outcome = mergeOutcomes(message.plan.outcome, sent);
-    await this.repo.markSent(
-      message.id,
-      {
-        transport: transport.name,
-        configVersion: route.configVersion,
-        startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
-      },
-      {
-        providerMessageId: result.providerMessageId,
-        capturedMime: result.capturedMime,
-        fallbackReason,
-        outcome,
-        retryAt,
-        attemptOutcome,
-      },
+    await this.durably(message, () =>
+      this.repo.markSent(
+        message.id,
+        {
+          transport: transport.name,
+          configVersion: route.configVersion,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        },
+        {
+          providerMessageId: result.providerMessageId,
+          capturedMime: result.capturedMime,
+          fallbackReason,
+          outcome,
+          retryAt,
+          attemptOutcome,
+        },
+      ),
     );
     this.metrics.eventsWritten(outcome.events);
   }
@@ -513,7 +578,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         error.errorClass,
         attempt.durationMs / 1000,
       );
-      await this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error));
+      await this.durably(message, () =>
+        this.repo.recordAttempt(message.id, message.attempt, attempt, stored(error)),
+      );
       await this.sendViaBuiltin(message, fallbackReason);
       return;
     }
@@ -531,14 +598,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       error.errorClass,
       attempt.durationMs / 1000,
     );
-    await this.repo.markAttemptFailed(
-      message.id,
-      this.workerId,
-      attempt,
-      stored(error),
-      retryAt,
-      route.fallbackReason,
-      outcome,
+    await this.durably(message, () =>
+      this.repo.markAttemptFailed(
+        message.id,
+        this.workerId,
+        attempt,
+        stored(error),
+        retryAt,
+        route.fallbackReason,
+        outcome,
+      ),
     );
     this.metrics.eventsWritten(outcome.events);
   }
@@ -554,8 +623,33 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         fallbackReason: reason,
         fallbackOnFailure: false,
         configVersion: message.configVersion,
+        providerType: null,
+        rateLimit: null,
       },
       { startBy: now + leaseMs / 4, settleBy: now + leaseMs / 2 },
+    );
+  }
+
+  /**
+   * Over the tenant's send rate: back to the queue until the limit frees, its attempt not spent,
+   * with a `deferred` attempt (reason `rate_limit`) so the wait is visible on the message.
+   */
+  private async deferForRate(
+    message: PlannedMessage,
+    route: Route,
+    deferral: RateDeferral,
+  ): Promise<void> {
+    this.metrics.deferred('rate_limit');
+    const limit = route.rateLimit?.[deferral.limit];
+    await this.durably(message, () =>
+      this.repo.defer(message.id, this.workerId, deferral.until, {
+        transport: route.transport.name,
+        reason: 'rate_limit',
+        message:
+          deferral.limit === 'perDay'
+            ? `Daily send limit reached (rateLimit.perDay ${limit}, UTC day): waits for the next day`
+            : `Send rate reached (rateLimit.perSecond ${limit}): waits for a free slot`,
+      }),
     );
   }
 
@@ -563,12 +657,32 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * No slot of the adapter came before the message's start deadline: it never left this process,
    * so it goes back to the queue as it was (its attempt not spent), due again at once.
    */
-  private async withdraw(message: ClaimedMessage, transport: MailTransport): Promise<void> {
+  private async withdraw(message: PlannedMessage, transport: MailTransport): Promise<void> {
     this.metrics.withdrawn(transport.name);
     this.log.info(
       { messageId: message.id, transport: transport.name },
       'send withdrawn: no free connection before its start deadline',
     );
-    await this.repo.unclaim(message.id, this.workerId, new Date());
+    await this.durably(message, () => this.repo.unclaim(message.id, this.workerId, new Date()));
+  }
+
+  /**
+   * Bookkeeping after a send is retried through a short database outage (a restart, a failover)
+   * until the lease ends, so a message the provider took is recorded, not sent again.
+   */
+  private durably(message: PlannedMessage, write: () => Promise<void>): Promise<void> {
+    let told = false;
+    return untilLeaseEnds(write, {
+      leaseEnd: message.leaseEnd,
+      onRetry: (error) => {
+        if (!told) {
+          told = true;
+          this.log.warn(
+            { err: error, messageId: message.id },
+            'database unreachable while recording a send; retrying until the lease ends',
+          );
+        }
+      },
+    });
   }
 }

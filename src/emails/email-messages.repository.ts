@@ -12,6 +12,7 @@ import type { StoredEmail, StoredPayload } from './content-sealer';
 import type { EmailStatus } from './email-status.enum';
 import { GroupCommit } from './group-commit';
 import type { Outcome } from './recipient-outcomes';
+import type { ClaimCircuit } from './scheduling/circuit-breaker';
 import type { TenantClaimLimits } from './scheduling/tenant-slots';
 
 /** Channel the accept path notifies after commit, so idle dispatchers wake at once. */
@@ -59,7 +60,9 @@ export interface MessageRow {
 export interface AttemptRow {
   attempt_no: number;
   transport: string;
-  outcome: 'sent' | 'retry' | 'failed';
+  outcome: 'sent' | 'retry' | 'failed' | 'deferred';
+  /** Why a `deferred` attempt waited (`rate_limit`); null otherwise. */
+  reason: string | null;
   error_class: string | null;
   error_code: string | null;
   error_status: number | null;
@@ -89,6 +92,10 @@ export interface ClaimedMessage {
    * the claim statement itself: the config in force when the message was accepted, or a newer one.
    */
   configVersion: number;
+  /** The circuit of that config's provider, read in the same statement (CircuitBreaker.admit). */
+  circuit: ClaimCircuit;
+  /** Open after failures: when its cool-down ends. */
+  circuitRetryAt: Date | null;
 }
 
 export interface AttemptRecord {
@@ -109,6 +116,22 @@ const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, 
 export const CLAIM_MAX_TENANTS_WALKED = 64;
 
 /**
+ * Circuit breaker (provider_health, README "Circuit breaker") of a walked tenant `w`, for its
+ * current config: `cap` 0 while open (cooling down, a probe under way, or auth failure without
+ * fallbackOnFailure), 1 when the cool-down ended (its probe), no row (no limit) when closed. Two
+ * primary-key probes per tenant walked; the walk's bound keeps the statement's cost bounded.
+ */
+const CIRCUIT_CAP = `SELECT CASE
+      WHEN h.state = 'open' AND h.reason = 'auth' THEN CASE WHEN c.fallback_on_failure THEN NULL ELSE 0 END
+      WHEN h.state = 'open' THEN CASE WHEN h.retry_at <= now() THEN 1 ELSE 0 END
+      WHEN h.state = 'half_open' THEN CASE WHEN h.probe_until <= now() THEN 1 ELSE 0 END
+    END AS cap
+    FROM provider_health h
+    JOIN email_provider_configs c
+      ON c.tenant_id = h.tenant_id AND c.version = h.config_version AND c.enabled
+    WHERE h.tenant_id = w.tenant_id AND h.state <> 'closed'`;
+
+/**
  * The claim statement ($1 rows at most, $2 lease ms, $3 worker id, $4 round-robin cursor,
  * $5/$6 per-tenant limits, $7 limit of other tenants, $8 tenants walked at most).
  *
@@ -116,7 +139,8 @@ export const CLAIM_MAX_TENANTS_WALKED = 64;
  * 2. walk: the tenants that have queued rows, in tenant_id order starting after the cursor and
  *    wrapping around once: a loose index scan (one probe of email_messages_tenant_due_idx per
  *    tenant, https://wiki.postgresql.org/wiki/Loose_indexscan), pulled lazily, at most $8.
- * 3. queued: for each walked tenant, its oldest due rows up to its limit, from the same index.
+ * 3. queued: for each walked tenant, its oldest due rows up to its limit, from the same index;
+ *    none while its provider's circuit is open, one when it is due for its probe (CIRCUIT_CAP).
  * The cost follows the rows claimed and tenants walked, never the backlog (bench/README.md).
  * Conditions are written as row comparisons on (tenant_id, next_attempt_at) with that order:
  * only the partial index can serve them, so the planner cannot drift to an index over all rows
@@ -148,16 +172,17 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   ), queued AS (
     SELECT q.id, w.step FROM walk w
     LEFT JOIN unnest($5::text[], $6::int[]) AS k(tenant_id, free) ON k.tenant_id = w.tenant_id
+    LEFT JOIN LATERAL (${CIRCUIT_CAP}) g ON true
     CROSS JOIN LATERAL (
       SELECT m.id FROM email_messages m
       WHERE m.status = 'queued'
         AND (m.tenant_id, m.next_attempt_at) >= (w.tenant_id, '-infinity'::timestamptz)
         AND (m.tenant_id, m.next_attempt_at) <= (w.tenant_id, now())
       ORDER BY m.tenant_id, m.next_attempt_at
-      LIMIT coalesce(k.free, $7::int)
+      LIMIT least(coalesce(k.free, $7::int), coalesce(g.cap, $7::int))
       FOR UPDATE SKIP LOCKED
     ) q
-    WHERE w.step > 0
+    WHERE w.step > 0 AND coalesce(g.cap, 1) > 0
     LIMIT greatest($1 - (SELECT count(*) FROM expired), 0)
   ), claimed AS (
     UPDATE email_messages m
@@ -169,11 +194,20 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   )
   -- Read-your-writes: the tenant's config version in this statement's snapshot, which includes
   -- every config change answered before the message was accepted.
+  -- The circuit of that same config version (CircuitBreaker decides each message with it).
   SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts, queued.step,
-         coalesce(c.version, 0) AS config_version
+         coalesce(c.version, 0) AS config_version,
+         CASE WHEN h.state IS NULL OR NOT c.enabled THEN 'closed'
+              WHEN h.state = 'closed' THEN CASE WHEN h.consecutive_failures > 0 THEN 'counting' ELSE 'closed' END
+              WHEN h.state = 'open' AND h.reason = 'auth' THEN 'auth'
+              WHEN (h.state = 'open' AND h.retry_at <= now())
+                OR (h.state = 'half_open' AND h.probe_until <= now()) THEN 'probe'
+              ELSE 'open' END AS circuit,
+         h.retry_at AS circuit_retry_at
   FROM claimed
   LEFT JOIN queued ON queued.id = claimed.id
-  LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id`;
+  LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id
+  LEFT JOIN provider_health h ON h.tenant_id = claimed.tenant_id AND h.config_version = c.version`;
 
 /** A row about to be inserted. */
 interface NewRow {
@@ -456,7 +490,7 @@ export class EmailMessagesRepository {
 
   async attemptsOf(messageId: string): Promise<AttemptRow[]> {
     return this.sql(
-      `SELECT attempt_no, transport, outcome, error_class, error_code, error_status, error_message,
+      `SELECT attempt_no, transport, outcome, reason, error_class, error_code, error_status, error_message,
               provider_message_id, started_at, finished_at, duration_ms
        FROM email_attempts WHERE message_id = $1 ORDER BY id`,
       [messageId],
@@ -538,6 +572,8 @@ export class EmailMessagesRepository {
       attempts: number;
       config_version: number;
       step: number | null;
+      circuit: ClaimCircuit;
+      circuit_retry_at: Date | null;
     }> = await this.prepared('mailgate_claim', CLAIM_STATEMENT, [
       limit,
       leaseMs,
@@ -561,6 +597,8 @@ export class EmailMessagesRepository {
         payload: r.payload,
         attempt: r.attempts,
         configVersion: r.config_version,
+        circuit: r.circuit,
+        circuitRetryAt: r.circuit_retry_at,
       })),
       lastServed: lastServed?.tenantId,
     };
@@ -577,6 +615,31 @@ export class EmailMessagesRepository {
            locked_by = NULL, next_attempt_at = $3, updated_at = now()
        WHERE id = $1 AND status = 'sending' AND locked_by = $2`,
       [id, workerId, notBefore],
+    );
+  }
+
+  /**
+   * Puts a claimed message back in the queue until `until` without spending its attempt (it never
+   * reached a transport), and records a `deferred` attempt saying why. Fenced on the lease.
+   */
+  async defer(
+    id: string,
+    workerId: string,
+    until: Date,
+    attempt: { transport: string; reason: string; message: string },
+  ): Promise<void> {
+    await this.sql(
+      `WITH m AS (
+         UPDATE email_messages
+         SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
+             locked_by = NULL, next_attempt_at = $3, updated_at = now()
+         WHERE id = $1 AND status = 'sending' AND locked_by = $2
+         RETURNING tenant_id, id, attempts
+       )
+       INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, reason,
+                                   error_message, started_at, duration_ms)
+       SELECT tenant_id, id, attempts + 1, $4, 'deferred', $5, $6, now(), 0 FROM m`,
+      [id, workerId, until, attempt.transport, attempt.reason, attempt.message],
     );
   }
 

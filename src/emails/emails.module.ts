@@ -8,6 +8,9 @@ import { DispatcherService } from './dispatcher.service';
 import { EmailMessagesRepository } from './email-messages.repository';
 import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
+import { CircuitBreaker } from './scheduling/circuit-breaker';
+import { CircuitBreakerRepository } from './scheduling/circuit-breaker.repository';
+import { SendRateGate } from './scheduling/send-rate-gate';
 import { TransportResolver } from './transport-resolver';
 
 @Module({
@@ -19,6 +22,9 @@ import { TransportResolver } from './transport-resolver';
     TransportResolver,
     DispatcherService,
     ContentSealer,
+    CircuitBreaker,
+    CircuitBreakerRepository,
+    SendRateGate,
   ],
   exports: [EmailsService, DispatcherService],
 })

@@ -68,6 +68,7 @@ export interface EmailView {
     attempt: number;
     transport: string;
     outcome: string;
+    reason: string | null;
     errorClass: string | null;
     errorCode: string | null;
     errorStatus: number | null;
@@ -165,6 +166,7 @@ function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
       attempt: a.attempt_no,
       transport: a.transport,
       outcome: a.outcome,
+      reason: a.reason,
       errorClass: a.error_class,
       errorCode: a.error_code,
       errorStatus: a.error_status,

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ProviderConfigReader } from '../provider-config/provider-config.reader';
+import type { ProviderType } from '../provider-config/provider-type.enum';
+import type { SendRateLimit } from '../provider-config/send-rate-limit';
 import type { MailTransport } from '../transports/mail-transport.interface';
 import { TransportFactory } from '../transports/transport.factory';
 
@@ -11,6 +13,10 @@ export interface Route {
   fallbackOnFailure: boolean;
   /** The provider config version this route was read from (null: the tenant never saved one). */
   configVersion: number | null;
+  /** The tenant's provider type when it sends (the circuit breaker's key); null for the built-in mailer. */
+  providerType: ProviderType | null;
+  /** The tenant's send rate (null: unlimited), whichever transport sends. */
+  rateLimit: SendRateLimit | null;
 }
 
 type Active = Awaited<ReturnType<ProviderConfigReader['getActive']>>;
@@ -69,6 +75,8 @@ export class TransportResolver {
         fallbackReason: active === null ? 'no provider configured' : 'provider disabled',
         fallbackOnFailure: false,
         configVersion: active?.version ?? null,
+        providerType: null,
+        rateLimit: active?.rateLimit ?? null,
       };
     }
     return {
@@ -76,6 +84,8 @@ export class TransportResolver {
       fallbackReason: null,
       fallbackOnFailure: active.fallbackOnFailure,
       configVersion: active.version,
+      providerType: active.config.type,
+      rateLimit: active.rateLimit,
     };
   }
 }

@@ -28,6 +28,16 @@ export const FALLBACK_KINDS = [
 ] as const;
 export type FallbackKind = (typeof FALLBACK_KINDS)[number];
 
+export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+
+export function circuitStateLabel(state: string): string {
+  return (CIRCUIT_STATES as readonly string[]).includes(state) ? state : OTHER;
+}
+
+export function providerTypeLabel(type: string): string {
+  return (PROVIDER_TYPES as readonly string[]).includes(type) ? type : OTHER;
+}
+
 export function transportLabel(name: string): string {
   return TRANSPORTS.has(name) ? name : OTHER;
 }

@@ -11,6 +11,10 @@ class FakeQueueStats {
     sending: 1,
     oldestQueuedAgeSeconds: 42.5,
     dueLagSeconds: 1.25,
+    circuits: [
+      { providerType: 'custom', state: 'open', count: 2 },
+      { providerType: 'custom', state: 'closed', count: 5 },
+    ],
   };
 
   async read(): Promise<QueueStats> {
@@ -118,11 +122,33 @@ describe('MetricsService', () => {
     ]);
 
     now.mockReturnValue(1_000_000 + QUEUE_STATS_TTL_MS);
-    queue.next = { queued: 0, sending: 0, oldestQueuedAgeSeconds: 0, dueLagSeconds: 0 };
+    queue.next = {
+      queued: 0,
+      sending: 0,
+      oldestQueuedAgeSeconds: 0,
+      dueLagSeconds: 0,
+      circuits: [],
+    };
     expect(await values(metrics, 'mailgate_queue_messages')).toEqual(
       expect.arrayContaining([{ value: 0, labels: { status: 'queued' } }]),
     );
     expect(queue.reads).toBe(2);
+  });
+
+  it('reports circuits by provider type and state only (every pair, 0 when none)', async () => {
+    const { metrics } = make(new FakeQueueStats());
+    const circuits = await values(metrics, 'mailgate_provider_circuits');
+    expect(circuits).toHaveLength(4 * 3);
+    expect(circuits).toEqual(
+      expect.arrayContaining([
+        { value: 2, labels: { provider_type: 'custom', state: 'open' } },
+        { value: 5, labels: { provider_type: 'custom', state: 'closed' } },
+        { value: 0, labels: { provider_type: 'sendgrid', state: 'half_open' } },
+      ]),
+    );
+    for (const sample of circuits) {
+      expect(Object.keys(sample.labels).sort()).toEqual(['provider_type', 'state']);
+    }
   });
 
   it('reports the queue gauges as unknown and counts the error when the database cannot answer', async () => {

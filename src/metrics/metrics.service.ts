@@ -2,8 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LOGGER } from '../common/logger.constants';
+import { PROVIDER_TYPES } from '../provider-config/provider-type.enum';
 import {
+  CIRCUIT_STATES,
+  circuitStateLabel,
   errorClassLabel,
+  providerTypeLabel,
   fallbackKind,
   transportLabel,
   type AcceptRoute,
@@ -29,6 +33,8 @@ export class MetricsService implements OnModuleDestroy {
   private readonly retriesTotal: Counter<'error_class'>;
   private readonly fallbacksTotal: Counter<'reason'>;
   private readonly withdrawnTotal: Counter<'transport'>;
+  private readonly circuitTransitionsTotal: Counter<'provider_type' | 'state'>;
+  private readonly deferredTotal: Counter<'reason'>;
   private readonly queueStatsErrors: Counter;
   private readonly eventsTotal: Counter<'type'>;
   private readonly suppressedTotal: Counter;
@@ -94,6 +100,18 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['transport'],
       registers,
     });
+    this.circuitTransitionsTotal = new Counter({
+      name: 'mailgate_provider_circuit_transitions_total',
+      help: "Tenant providers' circuit breakers entering a state (open, half_open, closed) through this replica, by provider type.",
+      labelNames: ['provider_type', 'state'],
+      registers,
+    });
+    this.deferredTotal = new Counter({
+      name: 'mailgate_sends_deferred_total',
+      help: "Claimed messages put back in the queue before reaching a transport (attempt not spent), by reason: rate_limit (the tenant's rateLimit).",
+      labelNames: ['reason'],
+      registers,
+    });
     this.eventsTotal = new Counter({
       name: 'mailgate_email_events_total',
       help: 'Events written to message timelines, by type',
@@ -107,7 +125,7 @@ export class MetricsService implements OnModuleDestroy {
     });
     this.purgedTotal = new Counter({
       name: 'mailgate_purged_total',
-      help: 'Expired message data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows).',
+      help: 'Expired data removed by the purge worker: content (bodies, attachments, MIME), message (rows), attempt (their attempt rows), webhook_deliveries (delivered or failed ones).',
       labelNames: ['what'],
       registers,
     });
@@ -156,6 +174,33 @@ export class MetricsService implements OnModuleDestroy {
         lag.set(stats?.dueLagSeconds ?? NaN);
       },
     });
+    const circuits = new Gauge({
+      name: 'mailgate_provider_circuits',
+      help: "Enabled tenant providers (all tenants) by circuit breaker state and provider type; open ones hold their tenant's messages.",
+      labelNames: ['provider_type', 'state'],
+      registers,
+      collect: async () => {
+        const stats = await this.readQueueStats();
+        circuits.reset();
+        if (stats === undefined) {
+          return;
+        }
+        for (const type of PROVIDER_TYPES) {
+          for (const state of CIRCUIT_STATES) {
+            circuits.set({ provider_type: type, state }, 0);
+          }
+        }
+        for (const row of stats.circuits) {
+          circuits.inc(
+            {
+              provider_type: providerTypeLabel(row.providerType),
+              state: circuitStateLabel(row.state),
+            },
+            row.count,
+          );
+        }
+      },
+    });
     const waiting = new Gauge({
       name: 'mailgate_accept_commit_waiting',
       help: 'Single accepts of this replica waiting for a free insert (group commit); grows when PostgreSQL writes fall behind.',
@@ -166,7 +211,7 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  purged(what: 'content' | 'message' | 'attempt', count: number): void {
+  purged(what: 'content' | 'message' | 'attempt' | 'webhook_deliveries', count: number): void {
     if (count > 0) {
       this.purgedTotal.inc({ what }, count);
     }
@@ -232,9 +277,22 @@ export class MetricsService implements OnModuleDestroy {
     this.fallbacksTotal.inc({ reason: fallbackKind(reason) });
   }
 
+  /** A tenant provider's circuit entered `state` (CircuitBreaker). */
+  circuitTransition(providerType: string, state: string): void {
+    this.circuitTransitionsTotal.inc({
+      provider_type: providerTypeLabel(providerType),
+      state: circuitStateLabel(state),
+    });
+  }
+
   /** A claimed message withdrawn before it reached its transport (see DispatcherService.withdraw). */
   withdrawn(transport: string): void {
     this.withdrawnTotal.inc({ transport: transportLabel(transport) });
+  }
+
+  /** A claimed message deferred before it reached its transport (reason: a fixed set, e.g. rate_limit). */
+  deferred(reason: string): void {
+    this.deferredTotal.inc({ reason });
   }
 
   /** One query per QUEUE_STATS_TTL_MS shared by all gauges and concurrent scrapes; undefined when it failed. */

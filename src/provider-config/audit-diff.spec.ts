@@ -5,6 +5,7 @@ const base: PlainProviderConfig = {
   enabled: true,
   fallbackOnFailure: false,
   concurrency: {},
+  rateLimit: null,
   blocks: {
     smtpConfig: {
       smtp_host: 'smtp.example.test',
@@ -37,6 +38,18 @@ describe('diffConfigs (audit trail)', () => {
     after.concurrency = { maxConnections: 64 };
     expect(diffConfigs(base, after)).toEqual({
       'concurrency.maxConnections': { old: null, new: 64 },
+    });
+    expect(connectionChanged(base, after, diffConfigs(base, after))).toBe(false);
+  });
+
+  it('records the rate limit by field, and its removal', () => {
+    const after = structuredClone(base);
+    after.rateLimit = { perSecond: 10, perDay: null };
+    expect(diffConfigs(base, after)).toEqual({
+      'rateLimit.perSecond': { old: null, new: 10 },
+    });
+    expect(diffConfigs(after, base)).toEqual({
+      'rateLimit.perSecond': { old: 10, new: null },
     });
     expect(connectionChanged(base, after, diffConfigs(base, after))).toBe(false);
   });

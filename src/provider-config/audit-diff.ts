@@ -10,6 +10,7 @@ import {
 import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
+import type { SendRateLimit } from './send-rate-limit';
 
 /** A whole configuration with plaintext secrets, as compared for the audit trail. */
 export interface PlainProviderConfig {
@@ -18,6 +19,8 @@ export interface PlainProviderConfig {
   fallbackOnFailure: boolean;
   /** Only the values that differ from the type's defaults (storedConcurrency). */
   concurrency: ProviderConcurrencySettings;
+  /** Null when unlimited (storedRateLimit). */
+  rateLimit: SendRateLimit | null;
   blocks: ProviderBlocks;
 }
 
@@ -34,6 +37,11 @@ function flatten(config: PlainProviderConfig | null): Map<string, unknown> {
   out.set('fallbackOnFailure', config.fallbackOnFailure);
   for (const [field, value] of Object.entries(config.concurrency)) {
     out.set(`concurrency.${field}`, value);
+  }
+  for (const [field, value] of Object.entries(config.rateLimit ?? {})) {
+    if (value !== null) {
+      out.set(`rateLimit.${field}`, value);
+    }
   }
   for (const key of BLOCK_KEYS) {
     const block = config.blocks[key] as Record<string, unknown> | undefined;

@@ -2,6 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ProviderErrorDto } from './dto/email-provider.dto';
 import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
+import type { SendRateLimit } from './send-rate-limit';
 import type { ProviderType } from './provider-type.enum';
 
 /** One tenant's provider configuration (`email_provider_configs`, one row per tenant). */
@@ -26,6 +27,10 @@ export class ProviderConfigEntity {
   /** Extension: pool size / requests in flight, only values that differ from the type's defaults. */
   @Column({ type: 'jsonb' })
   concurrency!: ProviderConcurrencySettings;
+
+  /** Extension: the tenant's send rate; null when unlimited. */
+  @Column({ name: 'rate_limit', type: 'jsonb', nullable: true })
+  rateLimit!: SendRateLimit | null;
 
   @Column({ type: 'integer' })
   version!: number;

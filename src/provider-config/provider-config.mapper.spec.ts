@@ -33,6 +33,7 @@ function row(
     config,
     fallbackOnFailure: false,
     concurrency: { maxConnections: 12 },
+    rateLimit: null,
     version: 3,
     lastVerifiedAt: null,
     lastVerifyError: null,
@@ -88,10 +89,44 @@ describe('ProviderConfigMapper', () => {
       tencentExmailConfig: { ...plain.tencentExmailConfig, senderPass: SECRET_MASK },
       fallbackOnFailure: false,
       concurrency: { maxConnections: 12, maxMessagesPerConnection: 100 },
+      rateLimit: null,
       version: 3,
       lastVerifiedAt: '2025-01-03T00:00:00.000Z',
       lastVerifyError: null,
       updatedAt: '2025-01-02T00:00:00.000Z',
+      // No failure recorded for this version: closed since the save.
+      health: {
+        state: 'closed',
+        since: '2025-01-02T00:00:00.000Z',
+        consecutiveFailures: 0,
+        lastError: null,
+        reason: null,
+        retryAt: null,
+      },
+    });
+  });
+
+  it('shows an open circuit with its classified last error only', () => {
+    const dto = mapper.toDto(row({}), {
+      state: 'open',
+      reason: 'failures',
+      consecutiveFailures: 5,
+      since: new Date('2025-01-04T00:00:00Z'),
+      retryAt: new Date('2025-01-04T00:00:05Z'),
+      lastError: {
+        class: 'transient',
+        code: 'ECONNECTION',
+        message: 'Connection refused',
+        extra: 'not shown',
+      } as never,
+    });
+    expect(dto.health).toEqual({
+      state: 'open',
+      since: '2025-01-04T00:00:00.000Z',
+      consecutiveFailures: 5,
+      lastError: { class: 'transient', code: 'ECONNECTION', message: 'Connection refused' },
+      reason: 'failures',
+      retryAt: '2025-01-04T00:00:05.000Z',
     });
   });
 

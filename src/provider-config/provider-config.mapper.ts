@@ -5,7 +5,12 @@ import {
   type ProviderConcurrencySettings,
 } from '../transports/provider-concurrency';
 import type { PlainProviderConfig } from './audit-diff';
-import type { EmailProviderDto, ProviderConfigAuditEntryDto } from './dto/email-provider.dto';
+import type {
+  EmailProviderDto,
+  ProviderConfigAuditEntryDto,
+  ProviderHealthDto,
+} from './dto/email-provider.dto';
+import type { HealthRow } from './provider-config.repository';
 import type { ProviderConfigAuditEntity } from './provider-config-audit.entity';
 import {
   BLOCK_KEYS,
@@ -24,6 +29,40 @@ import type {
 } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
 import { UNREADABLE_SECRET } from './secret-merge';
+
+/** The circuit of the saved version; without a row of that version it is closed since the save. */
+export function toHealth(row: ProviderConfigEntity, health: HealthRow | null): ProviderHealthDto {
+  if (health === null) {
+    return {
+      state: 'closed',
+      since: row.updatedAt.toISOString(),
+      consecutiveFailures: 0,
+      lastError: null,
+      reason: null,
+      retryAt: null,
+    };
+  }
+  const lastError = health.lastError;
+  return {
+    state: health.state,
+    since: health.since.toISOString(),
+    consecutiveFailures: health.consecutiveFailures,
+    // Only the classified fields: what the transport layer made safe to show.
+    lastError:
+      lastError === null
+        ? null
+        : {
+            class: lastError.class,
+            code: lastError.code,
+            ...(lastError.status === undefined || lastError.status === null
+              ? {}
+              : { status: lastError.status }),
+            message: lastError.message,
+          },
+    reason: health.state === 'closed' ? null : health.reason,
+    retryAt: health.state === 'open' ? (health.retryAt?.toISOString() ?? null) : null,
+  };
+}
 
 /** The blocks as a request carries them (validated DTOs, secrets plaintext or the mask). */
 export type BlocksInput = {
@@ -120,12 +159,13 @@ export class ProviderConfigMapper {
       enabled: row.enabled,
       fallbackOnFailure: row.fallbackOnFailure,
       concurrency: row.concurrency,
+      rateLimit: row.rateLimit,
       blocks: this.decrypt(row.tenantId, row.config),
     };
   }
 
   /** GenAuth's EmailProviderDto with every secret masked, plus mailgate's extras. */
-  toDto(row: ProviderConfigEntity): EmailProviderDto {
+  toDto(row: ProviderConfigEntity, health?: HealthRow | null): EmailProviderDto {
     const masked = mapSecrets(row.config, () => SECRET_MASK);
     return {
       enabled: row.enabled,
@@ -140,10 +180,12 @@ export class ProviderConfigMapper {
         : { tencentExmailConfig: masked.tencentExmailConfig }),
       fallbackOnFailure: row.fallbackOnFailure,
       concurrency: effectiveConcurrency(row.type, row.concurrency),
+      rateLimit: row.rateLimit,
       version: row.version,
       lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
       lastVerifyError: row.lastVerifyError ?? null,
       updatedAt: row.updatedAt.toISOString(),
+      health: toHealth(row, health ?? null),
     };
   }
 

@@ -51,6 +51,7 @@ export class ProviderConfigReader {
       version: row.version,
       enabled: row.enabled,
       fallbackOnFailure: row.fallbackOnFailure,
+      rateLimit: row.rateLimit,
     };
     if (!row.enabled) {
       return { ...active, config: null };

@@ -8,6 +8,7 @@ import { ProviderConfigEntity } from './provider-config.entity';
 import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
 import type { ProviderBlocks } from './provider-config.types';
 import type { ProviderType } from './provider-type.enum';
+import type { SendRateLimit } from './send-rate-limit';
 
 /** The row a save writes; version, timestamps and the verification result are the repository's. */
 export interface ProviderConfigWrite {
@@ -15,6 +16,7 @@ export interface ProviderConfigWrite {
   enabled: boolean;
   fallbackOnFailure: boolean;
   concurrency: ProviderConcurrencySettings;
+  rateLimit: SendRateLimit | null;
   /** Secrets already encrypted. */
   config: ProviderBlocks;
   /** False when the type and its block are unchanged, so the last verification still applies. */
@@ -41,6 +43,7 @@ interface ConfigRow {
   config: ProviderBlocks;
   fallback_on_failure: boolean;
   concurrency: ProviderConcurrencySettings;
+  rate_limit: SendRateLimit | null;
   version: number;
   last_verified_at: Date | null;
   last_verify_error: ProviderErrorDto | null;
@@ -57,6 +60,7 @@ function toEntity(row: ConfigRow): ProviderConfigEntity {
     config: row.config,
     fallbackOnFailure: row.fallback_on_failure,
     concurrency: row.concurrency,
+    rateLimit: row.rate_limit,
     version: row.version,
     lastVerifiedAt: row.last_verified_at,
     lastVerifyError: row.last_verify_error,
@@ -64,6 +68,16 @@ function toEntity(row: ConfigRow): ProviderConfigEntity {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
+}
+
+/** The circuit breaker's row (provider_health) of one config version. */
+export interface HealthRow {
+  state: 'closed' | 'open' | 'half_open';
+  reason: 'failures' | 'auth' | null;
+  consecutiveFailures: number;
+  since: Date;
+  retryAt: Date | null;
+  lastError: ProviderErrorDto | null;
 }
 
 /** Advisory-lock class of provider-config writes (two-int form: its own key space). */
@@ -76,6 +90,33 @@ export class ProviderConfigRepository {
 
   find(tenantId: string): Promise<ProviderConfigEntity | null> {
     return this.dataSource.getRepository(ProviderConfigEntity).findOneBy({ tenantId });
+  }
+
+  /** The circuit breaker of `version` (src/emails/scheduling/circuit-breaker.ts); null: closed, never failed. */
+  async health(tenantId: string, version: number): Promise<HealthRow | null> {
+    const rows: Array<{
+      state: HealthRow['state'];
+      reason: HealthRow['reason'];
+      consecutive_failures: number;
+      since: Date;
+      retry_at: Date | null;
+      last_error: ProviderErrorDto | null;
+    }> = await this.dataSource.query(
+      `SELECT state, reason, consecutive_failures, since, retry_at, last_error
+       FROM provider_health WHERE tenant_id = $1 AND config_version = $2`,
+      [tenantId, version],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : {
+          state: row.state,
+          reason: row.reason,
+          consecutiveFailures: row.consecutive_failures,
+          since: row.since,
+          retryAt: row.retry_at,
+          lastError: row.last_error,
+        };
   }
 
   /**
@@ -103,14 +144,15 @@ export class ProviderConfigRepository {
       const { write } = decided;
       const rows: ConfigRow[] = await manager.query(
         `INSERT INTO email_provider_configs AS c
-           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by, concurrency)
-         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, $8::jsonb)
+           (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by, concurrency, rate_limit)
+         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, $8::jsonb, $9::jsonb)
          ON CONFLICT (tenant_id) DO UPDATE SET
            type = EXCLUDED.type,
            enabled = EXCLUDED.enabled,
            config = EXCLUDED.config,
            fallback_on_failure = EXCLUDED.fallback_on_failure,
            concurrency = EXCLUDED.concurrency,
+           rate_limit = EXCLUDED.rate_limit,
            version = c.version + 1,
            updated_by = EXCLUDED.updated_by,
            updated_at = now(),
@@ -126,6 +168,7 @@ export class ProviderConfigRepository {
           actorKeyId,
           write.resetVerification,
           JSON.stringify(write.concurrency),
+          write.rateLimit === null ? null : JSON.stringify(write.rateLimit),
         ],
       );
       const saved = toEntity(rows[0]);
@@ -161,6 +204,17 @@ export class ProviderConfigRepository {
       );
       if (affected === 0) {
         return false;
+      }
+      if (error === null) {
+        // A verify that connected and authenticated closes the circuit (an auth failure's included).
+        await manager.query(
+          `UPDATE provider_health
+           SET since = CASE WHEN state <> 'closed' THEN now() ELSE since END, state = 'closed',
+               reason = NULL, consecutive_failures = 0, trips = 0, retry_at = NULL,
+               probe_message_id = NULL, probe_until = NULL, updated_at = now()
+           WHERE tenant_id = $1 AND config_version = $2`,
+          [tenantId, version],
+        );
       }
       await this.insertAudit(
         manager,

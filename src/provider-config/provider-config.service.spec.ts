@@ -5,6 +5,7 @@ import { AppException } from '../common/app.exception';
 import { createLogger } from '../common/logger';
 import { SecretCipher } from '../common/secret-cipher';
 import type { Principal } from '../tenancy/principal';
+import type { SendRateLimitDto } from './dto/send-rate-limit.dto';
 import type { TenantsService } from '../tenancy/tenants.service';
 import { DeliveryError } from '../transports/delivery-error';
 import type { MailTransport, OutboundEmail } from '../transports/mail-transport.interface';
@@ -25,6 +26,10 @@ class FakeRepository {
   rows = new Map<string, ProviderConfigEntity>();
   audit: ProviderConfigAuditEntity[] = [];
   verifications: Array<{ version: number; error: ProviderErrorDto | null }> = [];
+
+  async health(): Promise<null> {
+    return null;
+  }
 
   async find(tenantId: string): Promise<ProviderConfigEntity | null> {
     return this.rows.get(tenantId) ?? null;
@@ -48,6 +53,7 @@ class FakeRepository {
       config: decided.write.config,
       fallbackOnFailure: decided.write.fallbackOnFailure,
       concurrency: decided.write.concurrency,
+      rateLimit: decided.write.rateLimit,
       version: (current?.version ?? 0) + 1,
       lastVerifiedAt: decided.write.resetVerification ? null : (current?.lastVerifiedAt ?? null),
       lastVerifyError: decided.write.resetVerification ? null : (current?.lastVerifyError ?? null),
@@ -254,6 +260,48 @@ describe('ProviderConfigService', () => {
     expect(saved.fallbackOnFailure).toBe(true);
   });
 
+  it('stores a rate limit, keeps it when left out, removes it with null or {}, and gives it to the dispatcher', async () => {
+    const { service, repository } = setup();
+    const first = await service.configure(principal, smtpBody);
+    expect(first.rateLimit).toBeNull();
+    const limited = await service.configure(principal, {
+      ...smtpBody,
+      rateLimit: { perSecond: 10 },
+    });
+    expect(limited).toMatchObject({ version: 2, rateLimit: { perSecond: 10, perDay: null } });
+    expect(repository.audit[1].changes).toEqual({
+      'rateLimit.perSecond': { old: null, new: 10 },
+    });
+    // GenAuth's SDK leaves the extension out: the stored limit stays, also while disabled.
+    const kept = await service.configure(principal, { ...smtpBody, enabled: false });
+    expect(kept.rateLimit).toEqual({ perSecond: 10, perDay: null });
+    await expect(service.getActive('tenant-a')).resolves.toMatchObject({
+      config: null,
+      rateLimit: { perSecond: 10, perDay: null },
+    });
+    // A read posted back unchanged is no change.
+    const again = await service.configure(principal, {
+      ...smtpBody,
+      enabled: false,
+      rateLimit: kept.rateLimit!,
+    });
+    expect(again.version).toBe(kept.version);
+    const daily = await service.configure(principal, {
+      ...smtpBody,
+      rateLimit: { perDay: 5, perSecond: null },
+    });
+    expect(daily.rateLimit).toEqual({ perSecond: null, perDay: 5 });
+    expect(
+      (await service.configure(principal, { ...smtpBody, rateLimit: {} })).rateLimit,
+    ).toBeNull();
+    await service.configure(principal, { ...smtpBody, rateLimit: { perDay: 5 } });
+    // A read shows "unlimited" as null; the validator lets null through (@IsOptional).
+    const unlimited = null as unknown as SendRateLimitDto;
+    const removed = await service.configure(principal, { ...smtpBody, rateLimit: unlimited });
+    expect(removed.rateLimit).toBeNull();
+    expect(repository.rows.get('tenant-a')!.rateLimit).toBeNull();
+  });
+
   it('stores concurrency settings that differ from the defaults, keeps them when left out, and shows what applies', async () => {
     const { service, repository } = setup();
     const first = await service.configure(principal, smtpBody);
@@ -306,6 +354,7 @@ describe('ProviderConfigService', () => {
       version: 1,
       enabled: true,
       fallbackOnFailure: false,
+      rateLimit: null,
       config: { type: 'custom', smtpConfig: smtpBody.smtpConfig },
     });
     await service.configure(principal, { ...smtpBody, enabled: false });

@@ -37,6 +37,7 @@ import { ProviderConfigReader } from './provider-config.reader';
 import { ProviderConfigRepository } from './provider-config.repository';
 import type { ActiveProviderConfig, ResolvedProviderConfig } from './provider-config.types';
 import { mergeMaskedSecrets } from './secret-merge';
+import { storedRateLimit } from './send-rate-limit';
 
 /** The test-send recipient, already checked by the DTO through the same address module. */
 function testRecipient(value: string): Mailbox {
@@ -81,7 +82,12 @@ export class ProviderConfigService {
   /** The saved config with secrets masked, or null when the tenant never saved one. */
   async get(tenantId: string): Promise<EmailProviderDto | null> {
     const row = await this.repository.find(tenantId);
-    return row === null ? null : this.mapper.toDto(row);
+    return row === null ? null : this.toDto(row);
+  }
+
+  /** The answer for a saved row, with its circuit breaker's state. */
+  private async toDto(row: ProviderConfigEntity): Promise<EmailProviderDto> {
+    return this.mapper.toDto(row, await this.repository.health(row.tenantId, row.version));
   }
 
   /**
@@ -110,6 +116,11 @@ export class ProviderConfigService {
         fallbackOnFailure: dto.fallbackOnFailure ?? before?.fallbackOnFailure ?? false,
         // Absent keeps the stored settings (GenAuth's SDK never sends them), re-read for the new type.
         concurrency: storedConcurrency(dto.type, dto.concurrency ?? before?.concurrency),
+        // Absent keeps the stored limit; null or {} removes it.
+        rateLimit:
+          dto.rateLimit === undefined
+            ? (before?.rateLimit ?? null)
+            : storedRateLimit(dto.rateLimit),
         blocks: mergeMaskedSecrets(input, before?.blocks),
       };
       const changes = diffConfigs(before, after);
@@ -123,6 +134,7 @@ export class ProviderConfigService {
           enabled: after.enabled,
           fallbackOnFailure: after.fallbackOnFailure,
           concurrency: after.concurrency,
+          rateLimit: after.rateLimit,
           config: this.mapper.encrypt(tenantId, after.blocks),
           resetVerification: connectionChanged(before, after, changes),
         },
@@ -141,7 +153,7 @@ export class ProviderConfigService {
       },
       changed.length === 0 ? 'provider config unchanged' : 'provider config saved',
     );
-    return this.mapper.toDto(saved);
+    return this.toDto(saved);
   }
 
   async history(

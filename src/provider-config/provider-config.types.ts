@@ -1,4 +1,5 @@
 import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
+import type { SendRateLimit } from './send-rate-limit';
 import type { ProviderType } from './provider-type.enum';
 
 /** Seed field names are GenAuth's and must stay as they are (snake_case included). */
@@ -65,6 +66,8 @@ export interface ActiveProviderConfig {
   enabled: boolean;
   /** Extension field: route to the built-in mailer after `auth` errors or exhausted retries. */
   fallbackOnFailure: boolean;
+  /** Extension field: the tenant's send rate (null: unlimited), whichever transport sends. */
+  rateLimit: SendRateLimit | null;
   /** Decrypted, in memory only; null when disabled (the built-in mailer applies). */
   config: ResolvedProviderConfig | null;
 }

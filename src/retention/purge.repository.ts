@@ -65,7 +65,8 @@ export class PurgeSession {
   /**
    * Deletes up to `limit` messages final for longer than `retentionMs`, oldest first
    * (email_messages_row_expiry_idx), with their attempts; tables that reference a message
-   * (events, webhook deliveries) follow by ON DELETE CASCADE.
+   * (events) follow by ON DELETE CASCADE. Webhook deliveries keep their own payload and no
+   * foreign key to the message: deleteWebhookDeliveries expires them on their own clock.
    */
   async deleteMessages(retentionMs: number, limit: number): Promise<DeletedMessages> {
     const rows = await this.batch<DeletedMessages>(
@@ -86,6 +87,30 @@ export class PurgeSession {
       [retentionMs, limit],
     );
     return rows[0] ?? { messages: 0, attempts: 0 };
+  }
+
+  /**
+   * Deletes up to `limit` webhook deliveries delivered or failed longer than `retentionMs` ago,
+   * oldest first (webhook_deliveries_expiry_idx). Pending and delivering ones are never
+   * selected; a retry that turns a failed one pending again holds its row lock or commits first.
+   */
+  async deleteWebhookDeliveries(retentionMs: number, limit: number): Promise<number> {
+    const rows = await this.batch<{ id: string }>(
+      `WITH due AS (
+         SELECT tenant_id, id FROM webhook_deliveries
+         WHERE status IN ('delivered', 'failed')
+           AND coalesce(last_attempt_at, created_at)
+               < now() - make_interval(secs => $1::double precision / 1000)
+         ORDER BY coalesce(last_attempt_at, created_at)
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       )
+       DELETE FROM webhook_deliveries d USING due
+       WHERE d.tenant_id = due.tenant_id AND d.id = due.id
+       RETURNING d.id`,
+      [retentionMs, limit],
+    );
+    return rows.length;
   }
 
   async release(): Promise<void> {

@@ -23,10 +23,12 @@ export interface PurgeReport {
   content: number;
   messages: number;
   attempts: number;
+  webhookDeliveries: number;
 }
 
 /**
- * Removes expired message data (MESSAGE_CONTENT_RETENTION, MESSAGE_RETENTION) in every replica
+ * Removes expired message data (MESSAGE_CONTENT_RETENTION, MESSAGE_RETENTION; the latter also
+ * for finished webhook deliveries) in every replica
  * that runs the dispatcher. One replica at a time holds the purge lock; the others skip the cycle.
  * Only final messages are ever touched: both scans select on finished_at, which a database
  * trigger sets when a message reaches a final status and clears when it is requeued.
@@ -98,12 +100,12 @@ export class PurgeWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return null;
     }
     const started = Date.now();
-    const report: PurgeReport = { content: 0, messages: 0, attempts: 0 };
+    const report: PurgeReport = { content: 0, messages: 0, attempts: 0, webhookDeliveries: 0 };
     try {
       await this.batches(session, report);
     } finally {
       await session.release();
-      if (report.content + report.messages > 0) {
+      if (report.content + report.messages + report.webhookDeliveries > 0) {
         this.log.info({ ...report, ms: Date.now() - started }, 'purged expired message data');
       }
     }
@@ -129,6 +131,17 @@ export class PurgeWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.metrics.purged('message', deleted.messages);
       this.metrics.purged('attempt', deleted.attempts);
       if (deleted.messages < PURGE_BATCH || !this.running) {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, BATCH_PAUSE_MS));
+    }
+    while (this.running) {
+      const deleted = await this.timed(() =>
+        session.deleteWebhookDeliveries(messageMs, PURGE_BATCH),
+      );
+      report.webhookDeliveries += deleted;
+      this.metrics.purged('webhook_deliveries', deleted);
+      if (deleted < PURGE_BATCH) {
         break;
       }
       await new Promise((r) => setTimeout(r, BATCH_PAUSE_MS));

@@ -15,6 +15,11 @@ export const LATENCY_SAMPLE = 2_000;
 export const QUEUE_COUNT_CAP = 10_000;
 /** An hour is rolled up once it ended this long ago (events of late-committing transactions). */
 export const ROLLUP_SETTLE_MS = 5 * 60_000;
+/**
+ * A minute is rolled up once it ended this long ago: an event's time is its transaction's start,
+ * and the dispatcher's and accept's transactions are bounded well under this by their timeouts.
+ */
+export const MINUTE_ROLLUP_SETTLE_MS = 2 * 60_000;
 /** Top error codes of the last hour shown. */
 export const TOP_ERRORS = 5;
 /** Each read gives up rather than pile up behind a slow database. */

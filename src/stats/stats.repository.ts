@@ -15,6 +15,14 @@ export interface BucketRow extends OutcomeCounts {
   at: Date;
 }
 
+export type RollupUnit = 'hour' | 'minute';
+
+/** Where each rollup lives (constants, never user input, in the SQL below). */
+const ROLLUPS = {
+  hour: { table: 'stats_hourly', column: 'hour', step: '1 hour' },
+  minute: { table: 'stats_minutely', column: 'minute', step: '1 minute' },
+} as const;
+
 export interface QueueRow {
   queued: number;
   sending: number;
@@ -41,6 +49,8 @@ export interface TenantOverviewRow {
   sentLastHour: number;
   failedLastHour: number;
   bouncedLastHour: number;
+  /** The enabled provider's circuit breaker state; null without an enabled provider (built-in mailer). */
+  circuit: 'closed' | 'open' | 'half_open' | null;
 }
 
 /** An event's error code: the transport's, else the SMTP reply code of a refused recipient. */
@@ -83,31 +93,55 @@ export class StatsRepository {
   }
 
   /**
-   * Hourly counts for the complete hours in [from, settledBefore): rolled up from the events once
-   * (ON CONFLICT: two readers at once store it once), then read from `stats_hourly`.
+   * Counts per complete hour or minute in [from, settledBefore), read from `stats_hourly` or
+   * `stats_minutely`. A bucket missing there is rolled up from the events first, one statement
+   * per bucket (each bounded by the statement timeout, however many a first read finds missing);
+   * ON CONFLICT: two readers at once store it once.
    */
-  async hourly(tenantId: string, from: Date, settledBefore: Date): Promise<BucketRow[]> {
-    return this.read(async (m) => {
-      await m.query(
-        `INSERT INTO stats_hourly (tenant_id, hour, ${STATS_OUTCOMES.join(', ')})
-         SELECT $1, h.hour, ${STATS_OUTCOMES.map((t) => `coalesce(c.${t}, 0)`).join(', ')}
-           FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 hour', interval '1 hour') AS h(hour)
-           LEFT JOIN LATERAL (
-             SELECT ${OUTCOME_COLUMNS} FROM email_events e
-              WHERE e.tenant_id = $1 AND e.created_at >= h.hour AND e.created_at < h.hour + interval '1 hour'
-                AND e.type IN (${OUTCOME_LIST})
-           ) c ON true
-          WHERE NOT EXISTS (SELECT 1 FROM stats_hourly s WHERE s.tenant_id = $1 AND s.hour = h.hour)
+  async rolledUp(
+    tenantId: string,
+    unit: RollupUnit,
+    from: Date,
+    settledBefore: Date,
+  ): Promise<BucketRow[]> {
+    const { table, column, step } = ROLLUPS[unit];
+    const missing: Array<{ at: Date }> = await this.read((m) =>
+      m.query(
+        `SELECT b.at FROM generate_series($2::timestamptz, $3::timestamptz - interval '${step}', interval '${step}') AS b(at)
+          WHERE NOT EXISTS (SELECT 1 FROM ${table} s WHERE s.tenant_id = $1 AND s.${column} = b.at)
             AND EXISTS (SELECT 1 FROM tenants WHERE id = $1)
-         ON CONFLICT (tenant_id, hour) DO NOTHING`,
+          ORDER BY b.at DESC`,
         [tenantId, from, settledBefore],
+      ),
+    );
+    for (const { at } of missing) {
+      await this.read((m) =>
+        m.query(
+          `INSERT INTO ${table} (tenant_id, ${column}, ${STATS_OUTCOMES.join(', ')})
+           SELECT $1, $2, ${OUTCOME_COLUMNS} FROM email_events e
+            WHERE e.tenant_id = $1 AND e.created_at >= $2 AND e.created_at < $2::timestamptz + interval '${step}'
+              AND e.type IN (${OUTCOME_LIST})
+           ON CONFLICT (tenant_id, ${column}) DO NOTHING`,
+          [tenantId, at],
+        ),
       );
-      return m.query(
-        `SELECT hour AS at, ${STATS_OUTCOMES.join(', ')} FROM stats_hourly
-          WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
+    }
+    if (unit === 'minute' && missing.length > 0) {
+      // Minutes are only read for the last hour: older ones go when new ones are added.
+      await this.read((m) =>
+        m.query(`DELETE FROM stats_minutely WHERE tenant_id = $1 AND minute < $2`, [
+          tenantId,
+          from,
+        ]),
+      );
+    }
+    return this.read((m) =>
+      m.query(
+        `SELECT ${column} AS at, ${STATS_OUTCOMES.join(', ')} FROM ${table}
+          WHERE tenant_id = $1 AND ${column} >= $2 AND ${column} < $3 ORDER BY ${column}`,
         [tenantId, from, settledBefore],
-      );
-    });
+      ),
+    );
   }
 
   async queue(tenantId: string): Promise<QueueRow> {
@@ -175,12 +209,17 @@ export class StatsRepository {
       sent: number;
       failed: number;
       bounced: number;
+      circuit: TenantOverviewRow['circuit'];
     }> = await this.read((m) =>
       m.query(
         `SELECT t.id AS tenant_id, coalesce(q.queued, 0)::int AS queued, q.oldest,
                 coalesce(ev.sent, 0)::int AS sent, coalesce(ev.failed, 0)::int AS failed,
-                coalesce(ev.bounced, 0)::int AS bounced
+                coalesce(ev.bounced, 0)::int AS bounced,
+                -- The enabled provider's circuit breaker, for the config version in force.
+                CASE WHEN c.enabled THEN coalesce(h.state, 'closed') END AS circuit
            FROM tenants t
+           LEFT JOIN email_provider_configs c ON c.tenant_id = t.id
+           LEFT JOIN provider_health h ON h.tenant_id = t.id AND h.config_version = c.version
            LEFT JOIN LATERAL (
              SELECT count(*) AS queued, min(created_at) AS oldest FROM email_messages
               WHERE tenant_id = t.id AND status = 'queued') q ON true
@@ -198,6 +237,7 @@ export class StatsRepository {
       sentLastHour: r.sent,
       failedLastHour: r.failed,
       bouncedLastHour: r.bounced,
+      circuit: r.circuit,
     }));
   }
 }

@@ -5,6 +5,7 @@ import type { EmailProviderDto } from '../provider-config/dto/email-provider.dto
 import { ProviderConfigService } from '../provider-config/provider-config.service';
 import type { Principal } from '../tenancy/principal';
 import {
+  MINUTE_ROLLUP_SETTLE_MS,
   ROLLUP_SETTLE_MS,
   STATS_OUTCOMES,
   STATS_WINDOWS,
@@ -16,6 +17,7 @@ import {
   type ErrorCodeRow,
   type LatencyRow,
   type OutcomeCounts,
+  type TenantOverviewRow,
 } from './stats.repository';
 
 export interface StatsBucket extends OutcomeCounts {
@@ -36,7 +38,7 @@ export interface StatsView {
     type: EmailProviderDto['type'];
     enabled: boolean;
     version: number;
-    health: unknown;
+    health: EmailProviderDto['health'];
     lastVerifiedAt: string | null;
     lastVerifyError: EmailProviderDto['lastVerifyError'];
   } | null;
@@ -50,6 +52,7 @@ export interface TenantOverview {
   sentLastHour: number;
   failedLastHour: number;
   bouncedLastHour: number;
+  circuit: TenantOverviewRow['circuit'];
 }
 
 const HOUR_MS = 60 * 60_000;
@@ -136,7 +139,7 @@ export class StatsService {
               type: provider.type,
               enabled: provider.enabled,
               version: provider.version,
-              health: (provider as { health?: unknown }).health ?? null,
+              health: provider.health,
               lastVerifiedAt: provider.lastVerifiedAt,
               lastVerifyError: provider.lastVerifyError,
             },
@@ -157,10 +160,14 @@ export class StatsService {
       sentLastHour: r.sentLastHour,
       failedLastHour: r.failedLastHour,
       bouncedLastHour: r.bouncedLastHour,
+      circuit: r.circuit,
     }));
-    // Trouble first: failures and bounces of the last hour, then the oldest backlog, then volume.
+    // Trouble first: an open circuit, failures and bounces of the last hour, the oldest backlog, volume.
+    const blocked = (t: TenantOverview): number =>
+      t.circuit === null || t.circuit === 'closed' ? 0 : 1;
     return list.sort(
       (a, b) =>
+        blocked(b) - blocked(a) ||
         b.failedLastHour + b.bouncedLastHour - (a.failedLastHour + a.bouncedLastHour) ||
         (b.oldestQueuedAgeSeconds ?? -1) - (a.oldestQueuedAgeSeconds ?? -1) ||
         b.queued - a.queued ||
@@ -168,7 +175,10 @@ export class StatsService {
     );
   }
 
-  /** 1h: live per-minute counts; 24h: rolled-up complete hours plus the live recent ones. */
+  /**
+   * Complete buckets that ended more than the settle time ago come from a rollup (minutes for
+   * 1h, hours for 24h); the rest, live from the events.
+   */
   private async series(
     tenantId: string,
     window: StatsWindow,
@@ -177,12 +187,11 @@ export class StatsService {
   ): Promise<BucketRow[]> {
     const { bucketMs } = STATS_WINDOWS[window];
     const end = new Date(floorTo(now.getTime(), bucketMs) + bucketMs);
-    if (window === '1h') {
-      return this.repo.buckets(tenantId, from, end, bucketMs);
-    }
-    const settled = new Date(floorTo(now.getTime() - ROLLUP_SETTLE_MS, HOUR_MS));
+    const unit = window === '1h' ? 'minute' : 'hour';
+    const settleMs = window === '1h' ? MINUTE_ROLLUP_SETTLE_MS : ROLLUP_SETTLE_MS;
+    const settled = new Date(Math.max(from.getTime(), floorTo(now.getTime() - settleMs, bucketMs)));
     const [done, live] = await Promise.all([
-      this.repo.hourly(tenantId, from, settled),
+      this.repo.rolledUp(tenantId, unit, from, settled),
       this.repo.buckets(tenantId, settled, end, bucketMs),
     ]);
     return [...done, ...live];

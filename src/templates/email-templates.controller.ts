@@ -6,9 +6,11 @@ import { CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import type {
   EmailTemplateDto,
+  EmailTemplateHistoryDto,
   GetEmailTemplatesDataDto,
   PreviewEmailTemplateDataDto,
 } from './dto/email-template.dto';
+import { EmailTemplateHistoryQueryDto } from './dto/email-template-history-query.dto';
 import { GetEmailTemplatesQueryDto } from './dto/get-email-templates-query.dto';
 import { PreviewEmailTemplateDto } from './dto/preview-email-template.dto';
 import { UpdateEmailTemplateDto } from './dto/update-email-template.dto';
@@ -62,6 +64,28 @@ export class EmailTemplatesController {
     @Body() body: UpdateEmailTemplateDto,
   ): Promise<EmailTemplateDto> {
     return this.service.update(principal, body);
+  }
+
+  /**
+   * mailgate's, beside GenAuth's routes as email-provider-history is beside the provider's: same
+   * prefix, envelope, scope and keyset paging, so one client reads both trails the same way.
+   */
+  @Get('email-template-history')
+  @RequireScopes('provider:read')
+  @ApiOperation({
+    summary:
+      'Audit trail of template saves, newest first, optionally of one type; content as size and SHA-256, never the text (scope provider:read)',
+  })
+  @ApiGenAuth({
+    data: ref('EmailTemplateHistory'),
+    description: 'One page',
+    errors: { 400: 'Bad type, limit or cursor' },
+  })
+  history(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: EmailTemplateHistoryQueryDto,
+  ): Promise<EmailTemplateHistoryDto> {
+    return this.service.history(principal.tenantId, query);
   }
 
   /** Read-only: renders, saves nothing, so provider:read suffices (a viewer can preview). */

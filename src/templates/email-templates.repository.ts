@@ -64,6 +64,23 @@ function toStored(row: TemplateRow): StoredTemplate {
   };
 }
 
+/** One audit row (`email_template_audit`). */
+export interface TemplateAuditRow {
+  id: string;
+  type: EmailTemplateType;
+  version: number;
+  action: 'create' | 'update';
+  actorKeyId: string | null;
+  changes: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** One page of audit rows, newest first. */
+export interface TemplateAuditPage {
+  rows: TemplateAuditRow[];
+  nextCursor: string | null;
+}
+
 /** Advisory-lock class of template writes (two-int form: its own key space). */
 const LOCK_CLASS = 0x6d670021;
 
@@ -87,6 +104,47 @@ export class EmailTemplatesRepository {
       [tenantId, type],
     );
     return rows.length === 0 ? null : toStored(rows[0]);
+  }
+
+  /**
+   * Audit rows of one tenant (of one type when given), newest first, below `cursor` (an id) when
+   * given. Keyset paging on the bigserial id: stable while new saves arrive.
+   */
+  async history(
+    tenantId: string,
+    type: EmailTemplateType | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<TemplateAuditPage> {
+    const rows: Array<{
+      id: string;
+      type: EmailTemplateType;
+      version: number;
+      action: 'create' | 'update';
+      actor_key_id: string | null;
+      changes: Record<string, unknown>;
+      created_at: Date;
+    }> = await this.dataSource.query(
+      `SELECT id::text AS id, type, version, action, actor_key_id, changes, created_at
+         FROM email_template_audit
+        WHERE tenant_id = $1
+          AND ($2::text IS NULL OR type = $2)
+          AND ($3::bigint IS NULL OR id < $3)
+        ORDER BY id DESC
+        LIMIT $4`,
+      [tenantId, type ?? null, cursor ?? null, limit + 1],
+    );
+    const more = rows.length > limit;
+    const page = (more ? rows.slice(0, limit) : rows).map((r) => ({
+      id: r.id,
+      type: r.type,
+      version: r.version,
+      action: r.action,
+      actorKeyId: r.actor_key_id,
+      changes: r.changes,
+      createdAt: r.created_at,
+    }));
+    return { rows: page, nextCursor: more ? page[page.length - 1].id : null };
   }
 
   /**

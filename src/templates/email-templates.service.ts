@@ -4,8 +4,10 @@ import { ValidationException, type FieldError } from '../common/app.exception';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
 import { defaultExpiresIn, defaultTemplate, DEFAULT_SENDER } from './default-templates';
+import type { EmailTemplateHistoryQueryDto } from './dto/email-template-history-query.dto';
 import type {
   EmailTemplateDto,
+  EmailTemplateHistoryDto,
   GetEmailTemplatesDataDto,
   PreviewEmailTemplateDataDto,
 } from './dto/email-template.dto';
@@ -183,6 +185,18 @@ export class EmailTemplatesService {
       },
     );
     return toDto(body.type, saved);
+  }
+
+  /** The audit trail of saves, newest first: what changed, by which key; content as a digest. */
+  async history(
+    tenantId: string,
+    query: EmailTemplateHistoryQueryDto,
+  ): Promise<EmailTemplateHistoryDto> {
+    const page = await this.repo.history(tenantId, query.type, query.limit, query.cursor);
+    return {
+      list: page.rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async preview(

@@ -49,6 +49,37 @@ export const TEMPLATE_API_SCHEMAS: Record<string, SchemaObject> = {
       sender: { type: 'string' },
     },
   },
+  EmailTemplateHistory: {
+    type: 'object',
+    required: ['list', 'nextCursor'],
+    properties: {
+      list: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'type', 'version', 'action', 'actorKeyId', 'changes', 'createdAt'],
+          properties: {
+            id: { type: 'string' },
+            type: { type: 'string', enum: [...EMAIL_TEMPLATE_TYPES] },
+            version: { type: 'integer' },
+            action: { type: 'string', enum: ['create', 'update'] },
+            actorKeyId: { type: 'string', nullable: true },
+            changes: {
+              type: 'object',
+              description:
+                'Field → { old, new }; content → { old, new } of { bytes, sha256 }, never the text.',
+            },
+            createdAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+      nextCursor: {
+        type: 'string',
+        nullable: true,
+        description: 'Pass as `cursor` for the next (older) page; null on the last page.',
+      },
+    },
+  },
   EmailTemplateRequest: {
     type: 'object',
     additionalProperties: false,

@@ -102,3 +102,29 @@ export const TEMPLATE_CATEGORIES = [
     descEn: 'First email sign-in and console-initiated email verification, with a link',
   },
 ] as const;
+
+/**
+ * Which of TEMPLATE_CATEGORIES (by index) each type belongs to: GenAuth's categories carry no
+ * type list, so the console groups types with this.
+ */
+export const TEMPLATE_TYPE_CATEGORY: Readonly<Record<EmailTemplateType, 0 | 1 | 2>> = {
+  WELCOME_EMAIL: 0,
+  FIRST_CREATED_USER: 0,
+  REGISTER_VERIFY_CODE: 1,
+  LOGIN_VERIFY_CODE: 1,
+  MFA_VERIFY_CODE: 1,
+  INFORMATION_COMPLETION_VERIFY_CODE: 1,
+  FIRST_EMAIL_LOGIN_VERIFY: 2,
+  CONSOLE_CONDUCTED_VERIFY: 2,
+  USER_PASSWORD_UPDATE_REMIND: 0,
+  ADMIN_RESET_USER_PASSWORD_NOTIFICATION: 0,
+  USER_PASSWORD_RESET_NOTIFICATION: 0,
+  RESET_PASSWORD_VERIFY_CODE: 1,
+  SELF_UNLOCKING_VERIFY_CODE: 1,
+  EMAIL_BIND_VERIFY_CODE: 1,
+  EMAIL_UNBIND_VERIFY_CODE: 1,
+};
+
+/** Page size of GET /api/v3/email-template-history, as the provider history's. */
+export const TEMPLATE_HISTORY_DEFAULT_LIMIT = 20;
+export const TEMPLATE_HISTORY_MAX_LIMIT = 100;

@@ -36,6 +36,9 @@ const ALLOWED_LABELS = new Set([
   'le',
   // mailgate_email_events_total: one of EMAIL_EVENT_TYPES.
   'type',
+  // mailgate_provider_circuits and _circuit_transitions_total: a provider type and a circuit state.
+  'provider_type',
+  'state',
 ]);
 
 describe('GET /metrics', () => {

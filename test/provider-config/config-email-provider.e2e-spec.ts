@@ -193,10 +193,20 @@ describe('POST /api/v3/config-email-provider and GET /api/v3/get-email-provider'
       smtpConfig: { ...(body.smtpConfig as object), senderPass: MASK },
       fallbackOnFailure: false,
       concurrency: { maxConnections: 3, maxMessagesPerConnection: 100 },
+      rateLimit: null,
       version: 1,
       lastVerifiedAt: null,
       lastVerifyError: null,
       updatedAt: expect.any(String),
+      // A new config's circuit: closed since the save, nothing failed yet.
+      health: {
+        state: 'closed',
+        since: expect.any(String),
+        consecutiveFailures: 0,
+        lastError: null,
+        reason: null,
+        retryAt: null,
+      },
     };
     expect(saved.body).toEqual({
       statusCode: 200,
@@ -244,6 +254,53 @@ describe('POST /api/v3/config-email-provider and GET /api/v3/get-email-provider'
       'concurrency.maxConnections',
       'concurrency.maxMessagesPerConnection',
     ]);
+  });
+
+  it('stores the rateLimit extension, keeps it when a body leaves it out, removes it with null, and names every bad field', async () => {
+    const tenant = newTenantId();
+    const key = await newKey(ALL_SCOPES, tenant);
+    const limited = await configure(t, key.token, {
+      ...customBody(),
+      rateLimit: { perSecond: 0.5, perDay: 1000 },
+    });
+    expect(limited.body.data.rateLimit).toEqual({ perSecond: 0.5, perDay: 1000 });
+    const [row] = await query(
+      t.db.url,
+      `SELECT rate_limit FROM email_provider_configs WHERE tenant_id = $1`,
+      [tenant],
+    );
+    expect(row.rate_limit).toEqual({ perSecond: 0.5, perDay: 1000 });
+    // GenAuth's SDK never sends the extension: the stored limit stays.
+    await configure(t, key.token, { ...customBody(), enabled: false });
+    expect((await getProvider(t, key.token)).body.data.rateLimit).toEqual({
+      perSecond: 0.5,
+      perDay: 1000,
+    });
+    const bad = await configure(t, key.token, {
+      ...customBody(),
+      rateLimit: { perSecond: 5000, perDay: 0, perHour: 10 },
+    });
+    expect(bad.body.statusCode).toBe(400);
+    expect(failingFields(bad)).toEqual([
+      'rateLimit.perDay',
+      'rateLimit.perHour',
+      'rateLimit.perSecond',
+    ]);
+    const notNumbers = await configure(t, key.token, {
+      ...customBody(),
+      rateLimit: { perSecond: '10', perDay: 2.5 },
+    });
+    expect(notNumbers.body.statusCode).toBe(400);
+    expect(failingFields(notNumbers)).toEqual(['rateLimit.perDay', 'rateLimit.perSecond']);
+    const notObject = await configure(t, key.token, { ...customBody(), rateLimit: 10 });
+    expect(failingFields(notObject)).toEqual(['rateLimit']);
+    // A refused body changed nothing.
+    expect((await getProvider(t, key.token)).body.data.rateLimit).toEqual({
+      perSecond: 0.5,
+      perDay: 1000,
+    });
+    const removed = await configure(t, key.token, { ...customBody(), rateLimit: null });
+    expect(removed.body.data.rateLimit).toBeNull();
   });
 
   it.each([

@@ -56,6 +56,7 @@ const REQUIRED_SCOPE: Record<string, Scope> = {
   'GET /api/v3/get-email-templates': 'provider:read',
   'POST /api/v3/update-email-template': 'provider:write',
   'POST /api/v3/preview-email-template': 'provider:read',
+  'GET /api/v3/email-template-history': 'provider:read',
   'POST /v1/webhook-endpoints': 'webhooks:write',
   'GET /v1/webhook-endpoints': 'webhooks:write',
   'GET /v1/webhook-endpoints/:id': 'webhooks:write',
@@ -334,6 +335,7 @@ describe('reliability: access control on every route', () => {
       http(t.baseUrl, 'GET', '/v1/api-keys', { token: keyB.token }),
       http(t.baseUrl, 'GET', '/api/v3/get-email-provider', { token: keyB.token }),
       http(t.baseUrl, 'GET', '/api/v3/email-provider-history', { token: keyB.token }),
+      http(t.baseUrl, 'GET', '/api/v3/email-template-history', { token: keyB.token }),
       http(t.baseUrl, 'POST', '/api/v3/verify-email-provider', { token: keyB.token, body: {} }),
       http(t.baseUrl, 'POST', '/api/v3/send-test-email', {
         token: keyB.token,
@@ -354,8 +356,8 @@ describe('reliability: access control on every route', () => {
       expect(seenByB).not.toContain(mark);
     }
     expect(lists[2].body.data).toBeNull();
-    expect(lists[4].body.statusCode).toBe(404);
     expect(lists[5].body.statusCode).toBe(404);
+    expect(lists[6].body.statusCode).toBe(404);
   });
 
   it('stores API key secrets only hashed (keyed) and encrypted, never in plaintext', async () => {

@@ -178,6 +178,87 @@ describe('purge worker: content, then rows, of final messages only (issue 23)', 
     expect(logs).not.toMatch(/purge cycle stopped early/);
   });
 
+  it('deletes delivered and failed webhook deliveries after MESSAGE_RETENTION, never pending ones', async () => {
+    const db = await database();
+    await app(db, { MAILGATE_ROLE: 'api' }); // migrates; no purge worker in the api role
+    const tenant = newTenantId();
+    // Expired messages: their pending delivery must outlive them (it carries its own payload).
+    await insertMessages(db, tenant, 3, 'sent', '2 days');
+    await query(
+      db.url,
+      `INSERT INTO webhook_endpoints (tenant_id, id, url, secret_ciphertext)
+       VALUES ($1, 'ep_purge', 'http://127.0.0.1:9/hooks', 'not used: nothing is due')`,
+      [tenant],
+    );
+    // `ended` is the last attempt (null: failed before any, e.g. its endpoint was disabled).
+    const deliveries = async (
+      label: string,
+      count: number,
+      status: string,
+      ended: string | null,
+      created = '400 days',
+    ): Promise<void> => {
+      await query(
+        db.url,
+        `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_type, email_id, payload,
+                                         status, attempts, next_attempt_at, locked_until,
+                                         last_attempt_at, created_at, delivered_at)
+         SELECT $1, $2 || '_' || i, 'ep_purge', 'email.sent',
+                (SELECT id FROM email_messages WHERE tenant_id = $1 ORDER BY id LIMIT 1),
+                '{"type":"email.sent"}', $3, 1,
+                now() + interval '1 day',
+                CASE WHEN $3 = 'delivering' THEN now() + interval '1 day' END,
+                now() - $4::interval, now() - $5::interval,
+                CASE WHEN $3 = 'delivered' THEN now() - $4::interval END
+         FROM generate_series(1, $6) AS i`,
+        [tenant, label, status, ended, created, count],
+      );
+    };
+    await deliveries('old_delivered', 620, 'delivered', '2 days');
+    await deliveries('old_failed', 40, 'failed', '26 hours');
+    await deliveries('old_never_tried', 1, 'failed', null, '3 days');
+    await deliveries('recent_failed', 7, 'failed', '1 hour');
+    await deliveries('recent_never_tried', 1, 'failed', null, '1 minute');
+    await deliveries('recent_delivered', 5, 'delivered', '1 minute', '2 days');
+    await deliveries('old_pending', 4, 'pending', '3 days');
+    await deliveries('old_delivering', 2, 'delivering', '3 days');
+
+    const t = await app(db, { MESSAGE_CONTENT_RETENTION: '1h', MESSAGE_RETENTION: '1d' });
+    const left = await waitFor(
+      async () => {
+        const rows = await query<{ label: string; n: number }>(
+          db.url,
+          `SELECT split_part(id, '_', 1) || '_' || split_part(id, '_', 2) AS label,
+                  count(*)::int AS n
+             FROM webhook_deliveries WHERE tenant_id = $1 GROUP BY 1`,
+          [tenant],
+        );
+        const byLabel = Object.fromEntries(rows.map((r) => [r.label, r.n]));
+        return byLabel.old_delivered === undefined && byLabel.old_failed === undefined
+          ? byLabel
+          : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the expired webhook deliveries to be deleted' },
+    );
+    expect(left).toEqual({
+      recent_failed: 7,
+      recent_never: 1,
+      recent_delivered: 5,
+      old_pending: 4,
+      old_delivering: 2,
+    });
+    // More than one batch of 500, each counted once.
+    const counts = await purgedCounts(t);
+    expect(counts.webhook_deliveries).toBe(661);
+    expect(counts.message).toBe(3);
+    const messages = await query<{ n: number }>(
+      db.url,
+      `SELECT count(*)::int AS n FROM email_messages WHERE tenant_id = $1`,
+      [tenant],
+    );
+    expect(messages[0].n).toBe(0);
+  });
+
   it('leaves nothing behind a deleted message: every reference to it cascades', async () => {
     const db = await database();
     const t = await app(db, {});
@@ -185,8 +266,8 @@ describe('purge worker: content, then rows, of final messages only (issue 23)', 
       contentMs: 7 * 86_400_000,
       messageMs: 90 * 86_400_000,
     });
-    // Tables that reference a message (attempts, events, webhook deliveries) must go with it,
-    // or the purge's DELETE would fail on their foreign key.
+    // Tables that reference a message (attempts, events) must go with it, or the purge's
+    // DELETE would fail on their foreign key. (Webhook deliveries have none: they outlive it.)
     const references = await query<{ name: string; action: string }>(
       db.url,
       `SELECT conrelid::regclass::text AS name, confdeltype AS action

@@ -116,6 +116,17 @@ describe('GET /v1/stats (the console overview figures)', () => {
       { code: 'ETIMEDOUT', errorClass: 'transient', count: 2, exampleMessageId: ids[5] },
       { code: 'SMTP_550', errorClass: null, count: 1, exampleMessageId: ids[6] },
     ]);
+    // Minutes that ended over 2 min ago were rolled up (once), and a second read agrees.
+    const rolled = await query<{ minutes: number; sent: number }>(
+      t.db.url,
+      'SELECT count(*)::int AS minutes, sum(sent)::int AS sent FROM stats_minutely WHERE tenant_id = $1',
+      [tenant],
+    );
+    expect(rolled[0].minutes).toBeGreaterThanOrEqual(55);
+    expect(rolled[0].sent).toBe(5);
+    const again = await stats();
+    expect(again.body.data.totals).toEqual(data.totals);
+    expect(again.body.data.series).toEqual(series);
   });
 
   it('24h: 24 hourly buckets (complete hours rolled up once, the recent ones live)', async () => {

@@ -94,6 +94,20 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
       },
     ],
     [
+      'the rateLimit extension at its bounds',
+      {
+        type: 'custom',
+        enabled: true,
+        smtpConfig: smtp,
+        rateLimit: { perSecond: 0.01, perDay: 10_000_000 },
+      },
+    ],
+    [
+      'rateLimit with one field, the other null, and a null rateLimit (no limit)',
+      { type: 'custom', enabled: false, rateLimit: { perSecond: 1000, perDay: null } },
+    ],
+    ['a null rateLimit', { type: 'custom', enabled: false, rateLimit: null }],
+    [
       'masked secrets (resolved later)',
       { type: 'custom', enabled: true, smtpConfig: { ...smtp, senderPass: '********' } },
     ],
@@ -108,6 +122,7 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
         lastVerifiedAt: null,
         lastVerifyError: null,
         updatedAt: '2025-01-01T00:00:00.000Z',
+        health: { state: 'closed', since: '2025-01-01T00:00:00.000Z', consecutiveFailures: 0 },
       },
     ],
     [
@@ -279,6 +294,25 @@ describe('ConfigEmailProviderDto (GenAuth config_email_provider body)', () => {
       'concurrency that is not an object',
       { type: 'custom', enabled: false, concurrency: 8 },
       ['concurrency'],
+    ],
+    [
+      'rateLimit out of bounds, too precise, a string, or with an unknown field',
+      {
+        type: 'custom',
+        enabled: false,
+        rateLimit: { perSecond: 0.001, perDay: 1.5, perMinute: 60 },
+      },
+      ['rateLimit.perDay', 'rateLimit.perMinute', 'rateLimit.perSecond'],
+    ],
+    [
+      'rateLimit values above the bounds, or not numbers',
+      { type: 'custom', enabled: false, rateLimit: { perSecond: '10', perDay: 10_000_001 } },
+      ['rateLimit.perDay', 'rateLimit.perSecond'],
+    ],
+    [
+      'rateLimit that is not an object',
+      { type: 'custom', enabled: false, rateLimit: 10 },
+      ['rateLimit'],
     ],
     [
       'several failures at once, all named',

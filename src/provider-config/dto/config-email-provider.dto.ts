@@ -17,6 +17,7 @@ import {
   SmtpConfigDto,
 } from './provider-blocks.dto';
 import { ProviderConcurrencyDto } from './provider-concurrency.dto';
+import { SendRateLimitDto } from './send-rate-limit.dto';
 
 const requiredIfEnabled =
   (type: ProviderType) =>
@@ -25,7 +26,7 @@ const requiredIfEnabled =
 
 /**
  * Body of POST /api/v3/config-email-provider: GenAuth's `ConfigEmailProviderDto` plus the
- * `fallbackOnFailure` and `concurrency` extensions. The chosen type's block is required when enabled; any block
+ * `fallbackOnFailure`, `concurrency` and `rateLimit` extensions. The chosen type's block is required when enabled; any block
  * present is validated. Secrets may be the mask to keep the stored ones.
  */
 export class ConfigEmailProviderDto {
@@ -62,6 +63,17 @@ export class ConfigEmailProviderDto {
   @Type(() => ProviderConcurrencyDto)
   concurrency?: ProviderConcurrencyDto;
 
+  /**
+   * Extension: the tenant's send rate, across all replicas. Absent keeps the stored value; `{}`
+   * (or null, which @IsOptional lets through as a read shows it) removes the limit. Typed without
+   * null so the OpenAPI schema names the nested DTO (design type).
+   */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SendRateLimitDto)
+  rateLimit?: SendRateLimitDto;
+
   /** Optional optimistic lock: the version this edit was read at; a newer saved one answers 409. */
   @IsOptional()
   @IsInt()
@@ -77,4 +89,7 @@ export class ConfigEmailProviderDto {
 
   @Allow()
   updatedAt?: unknown;
+
+  @Allow()
+  health?: unknown;
 }

@@ -3,6 +3,7 @@ import type { ProviderConcurrency } from '../../transports/provider-concurrency'
 import type { AuditAction } from '../provider-config.constants';
 import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
 import type { ProviderType } from '../provider-type.enum';
+import type { SendRateLimit } from '../send-rate-limit';
 
 /** A verification or test-send failure, safe to show and to store. */
 export interface ProviderErrorDto {
@@ -12,9 +13,22 @@ export interface ProviderErrorDto {
   message: string;
 }
 
+/** The circuit breaker of the tenant's provider (README "Circuit breaker"), for the saved version. */
+export interface ProviderHealthDto {
+  state: 'closed' | 'open' | 'half_open';
+  /** When it entered this state (the config's save time while it never failed). */
+  since: string;
+  consecutiveFailures: number;
+  /** The last failure through the provider, classified (never a secret or a raw server echo). */
+  lastError: ProviderErrorDto | null;
+  /** Why it is open: `failures` in a row (it probes again at `retryAt`) or `auth` (until the config changes or a verify succeeds). */
+  reason: 'failures' | 'auth' | null;
+  retryAt: string | null;
+}
+
 /**
  * GenAuth's `EmailProviderDto` (secrets masked) plus mailgate's extras: `fallbackOnFailure`,
- * `concurrency` (the values that apply, defaults filled in), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`.
+ * `concurrency` (the values that apply, defaults filled in), `rateLimit` (null: unlimited), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`, `health`.
  */
 export interface EmailProviderDto {
   enabled: boolean;
@@ -25,10 +39,12 @@ export interface EmailProviderDto {
   tencentExmailConfig?: ExmailConfig;
   fallbackOnFailure: boolean;
   concurrency: ProviderConcurrency;
+  rateLimit: SendRateLimit | null;
   version: number;
   lastVerifiedAt: string | null;
   lastVerifyError: ProviderErrorDto | null;
   updatedAt: string;
+  health: ProviderHealthDto;
 }
 
 /** Answer of POST /api/v3/verify-email-provider. */

@@ -50,6 +50,9 @@ abstract class CandidateFieldsDto {
 
   @Allow()
   updatedAt?: unknown;
+
+  @Allow()
+  health?: unknown;
 }
 
 /** An unsaved config to verify or test-send with, in the seed's shape: `type` and its block are required. */

@@ -33,3 +33,22 @@ export interface PreviewEmailTemplateDataDto {
   subject: string;
   sender: string;
 }
+
+/** One save of one template type (`email_template_audit`); content only as size and digest. */
+export interface EmailTemplateAuditEntryDto {
+  id: string;
+  type: EmailTemplateType;
+  version: number;
+  action: 'create' | 'update';
+  actorKeyId: string | null;
+  /** Field → `{ old, new }`; `content` → `{ old, new }` of `{ bytes, sha256 }`, never the text. */
+  changes: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** Answer of GET /api/v3/email-template-history. */
+export interface EmailTemplateHistoryDto {
+  list: EmailTemplateAuditEntryDto[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}

@@ -235,6 +235,8 @@ describe('SendGridTransport', () => {
       expect(error).toMatchObject({ errorClass: 'rejected', status: 400, code: 'HTTP_400' });
       expect(error.message).toContain('personalizations.0.to.0.email');
       expect(error.message).not.toContain('not-an-address');
+      // Sent invalid on purpose: the server's refusal is expected here.
+      expect(server.takeInvalidBodies()).toHaveLength(1);
     });
 
     it('401 for a wrong key → auth, without the key', async () => {
@@ -368,7 +370,8 @@ describe('SendGrid test server contract', () => {
   let server: SendGridTestServer;
 
   beforeAll(async () => {
-    server = await startSendGridTestServer();
+    // This block posts invalid bodies on purpose.
+    server = await startSendGridTestServer({ allowInvalidBodies: true });
   });
 
   afterAll(async () => {

@@ -467,6 +467,105 @@ describe('SmtpTransport', () => {
     });
   });
 
+  describe('a connection lost without a reply', () => {
+    /** Speaks just enough SMTP, and hangs up at `dropAt`: after RCPT TO, or after the final ".". */
+    async function dropping(dropAt: 'rcpt' | 'after-dot') {
+      const state = { dots: 0, messageIds: [] as string[] };
+      const sockets = new Set<Socket>();
+      const srv = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        let buffer = '';
+        let inData = false;
+        socket.write('220 drop.test ESMTP\r\n');
+        socket.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString('latin1');
+          for (;;) {
+            if (inData) {
+              const end = buffer.indexOf('\r\n.\r\n');
+              if (end < 0) {
+                return;
+              }
+              state.dots += 1;
+              state.messageIds.push(/^Message-ID: (.*)$/im.exec(buffer.slice(0, end))?.[1] ?? '');
+              buffer = buffer.slice(end + 5);
+              inData = false;
+              if (dropAt === 'after-dot') {
+                socket.destroy();
+                return;
+              }
+              socket.write('250 queued\r\n');
+              continue;
+            }
+            const eol = buffer.indexOf('\r\n');
+            if (eol < 0) {
+              return;
+            }
+            const verb = buffer.slice(0, eol).split(' ')[0].toUpperCase();
+            buffer = buffer.slice(eol + 2);
+            if (verb === 'EHLO') {
+              socket.write('250-drop.test\r\n250 8BITMIME\r\n');
+            } else if (verb === 'RCPT' && dropAt === 'rcpt') {
+              socket.destroy();
+              return;
+            } else if (verb === 'DATA') {
+              inData = true;
+              socket.write('354 go ahead\r\n');
+            } else if (verb === 'QUIT') {
+              socket.end('221 bye\r\n');
+            } else {
+              socket.write('250 ok\r\n');
+            }
+          }
+        });
+      });
+      await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+      const transport = new SmtpTransport({
+        name: 'provider:custom',
+        host: '127.0.0.1',
+        port: (srv.address() as AddressInfo).port,
+        secure: false,
+        defaultFrom: { email: 'mailer@example.test' },
+        connectionTimeoutMs: 2_000,
+        greetingTimeoutMs: 2_000,
+        socketTimeoutMs: 2_000,
+      });
+      transports.push(transport);
+      const close = async (): Promise<void> => {
+        sockets.forEach((socket) => socket.destroy());
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+      };
+      return { state, transport, close };
+    }
+
+    it('after the final "." → REPLY_LOST (RFC 1047), retried with the same Message-ID', async () => {
+      const { state, transport, close } = await dropping('after-dot');
+      try {
+        const first = await rejection(transport.send(message({ messageId: 'lost-1' })));
+        expect(first).toMatchObject({ errorClass: 'transient', code: 'REPLY_LOST' });
+        const again = await rejection(transport.send(message({ messageId: 'lost-1' })));
+        expect(again.code).toBe('REPLY_LOST');
+        expect(state.dots).toBe(2);
+        expect(state.messageIds[0]).toMatch(/^<lost-1@/);
+        expect(state.messageIds[1]).toBe(state.messageIds[0]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('before DATA (at RCPT TO) → a plain connection error: nothing can have been delivered', async () => {
+      const { state, transport, close } = await dropping('rcpt');
+      try {
+        const error = await rejection(transport.send(message({ messageId: 'lost-2' })));
+        expect(error.errorClass).toBe('transient');
+        expect(error.code).not.toBe('REPLY_LOST');
+        expect(state.dots).toBe(0);
+      } finally {
+        await close();
+      }
+    });
+  });
+
   describe('lifecycle and hygiene', () => {
     it('refuses to send after close() with a retryable error', async () => {
       const smtp = await server();

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { inspect } from 'node:util';
 import { createTransport, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
@@ -121,6 +122,18 @@ function fail(message: string): never {
   throw new DeliveryError('config', message, { code: 'SMTP_CONFIG' });
 }
 
+/**
+ * A connection that died or timed out without any reply (no SMTP status): after the final "." that
+ * is the classic ambiguity of RFC 1047 (https://www.rfc-editor.org/rfc/rfc1047), not a refusal.
+ */
+function isReplyLost(error: unknown): boolean {
+  const e = error as { code?: unknown; responseCode?: unknown };
+  return (
+    (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET') &&
+    typeof e.responseCode !== 'number'
+  );
+}
+
 /** Pooled SMTP delivery through nodemailer, TLS verified, every wait bounded. */
 export class SmtpTransport implements MailTransport {
   readonly name: string;
@@ -131,6 +144,8 @@ export class SmtpTransport implements MailTransport {
   private readonly requiredFrom?: string;
   private readonly closeGraceMs: number;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Message-ID header → whether the whole message has been streamed into DATA. */
+  private readonly dataWritten = new Map<string, boolean>();
   private closed = false;
 
   constructor(options: SmtpTransportOptions) {
@@ -179,6 +194,25 @@ export class SmtpTransport implements MailTransport {
         : {}),
     };
     this.mailer = createTransport({ ...connection, pool: true });
+    // Marks the moment the last byte of a message went into the DATA stream, after which only the
+    // terminating "." and the server's reply remain: a connection lost from then on may have
+    // delivered the message (RFC 1047), which the error says instead of a plain connection error.
+    this.mailer.use('stream', (mail, done) => {
+      const key = mail.data.messageId;
+      if (typeof key === 'string' && this.dataWritten.has(key)) {
+        mail.message.transform(
+          () =>
+            new Transform({
+              transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
+              flush: (callback) => {
+                this.dataWritten.set(key, true);
+                callback();
+              },
+            }),
+        );
+      }
+      done();
+    });
   }
 
   async send(message: OutboundEmail): Promise<SendResult> {
@@ -208,12 +242,24 @@ export class SmtpTransport implements MailTransport {
         { code: 'FROM_MISMATCH' },
       );
     }
-    const sending = this.mailer.sendMail(toMailOptions(message, from));
+    const options = toMailOptions(message, from);
+    const key = options.messageId;
+    if (key !== undefined) {
+      this.dataWritten.set(key, false);
+    }
+    const sending = this.mailer.sendMail(options);
     this.inFlight.add(sending);
     let info: SMTPPoolSentMessageInfo;
     try {
       info = await sending;
     } catch (error) {
+      if (key !== undefined && this.dataWritten.get(key) === true && isReplyLost(error)) {
+        throw new DeliveryError(
+          'transient',
+          'The connection was lost after the message was sent, before the server answered: it may have been delivered (RFC 1047); retried with the same Message-ID',
+          { code: 'REPLY_LOST', cause: error },
+        );
+      }
       const refused = refusalsOf(error);
       // Every RCPT TO refused, some for good: nothing was sent, but each recipient has its own
       // answer (5xx bounce, 4xx retry). Only 4xx replies: a throttled or busy server, retried whole.
@@ -231,6 +277,9 @@ export class SmtpTransport implements MailTransport {
       throw mapSmtpError(error);
     } finally {
       this.inFlight.delete(sending);
+      if (key !== undefined) {
+        this.dataWritten.delete(key);
+      }
     }
     return {
       providerMessageId: info.serverMessageId ?? queueIdOf(info.response) ?? info.messageId,

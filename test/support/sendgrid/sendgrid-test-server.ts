@@ -26,6 +26,12 @@ export interface SendGridTestServerOptions {
   maxBodyBytes?: number;
   /** Holds every answer this long, as a distant API would (to observe requests in flight). */
   answerDelayMs?: number;
+  /**
+   * Only for specs of the server itself, which post invalid bodies on purpose. Otherwise a body
+   * refused by the validation (SendGrid's schema or its API rules) is mailgate's bug: `reset()`
+   * throws and `close()` rejects, naming the failing fields, so the spec fails.
+   */
+  allowInvalidBodies?: boolean;
 }
 
 export interface SendGridScriptedResponse {
@@ -66,6 +72,10 @@ export interface SendGridTestServer {
   readonly messages: ReceivedSendGridMail[];
   /** Every request, accepted or not. */
   readonly requests: SendGridRecordedRequest[];
+  /** Bodies the validation refused with 400, with the errors answered (kept across `reset()`). */
+  readonly invalidBodies: { body: unknown; errors: SendGridApiError[] }[];
+  /** For a test that makes mailgate send an invalid body on purpose: the refusals so far, now expected. */
+  takeInvalidBodies(): { body: unknown; errors: SendGridApiError[] }[];
   /** TCP connections accepted so far (keep-alive reuses them). */
   readonly connections: number;
   /** Most requests that were being answered at one time. */
@@ -132,7 +142,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
 
 /**
  * Starts a node:http server on 127.0.0.1 (random port) speaking the parts of SendGrid's v3 API
- * mailgate uses: POST /v3/mail/send (body validated per the API reference, 202 + x-message-id)
+ * mailgate uses: POST /v3/mail/send (body validated against SendGrid's published schema and its
+ * API rules, `validateMailSendBody`; 400 with SendGrid's `{ errors }` when it fails, else 202 +
+ * x-message-id)
  * and GET /v3/scopes (the key check). Any status can be scripted per route.
  */
 export async function startSendGridTestServer(
@@ -144,7 +156,23 @@ export async function startSendGridTestServer(
   const messages: ReceivedSendGridMail[] = [];
   const requests: SendGridRecordedRequest[] = [];
   const scripts: ScriptEntry[] = [];
+  const invalidBodies: { body: unknown; errors: SendGridApiError[] }[] = [];
+  let reported = 0;
   const events = new EventEmitter();
+
+  /** Throws on refusals not yet reported: mailgate sent SendGrid a body it would answer 400. */
+  const assertNoInvalidBodies = (): void => {
+    const fresh = invalidBodies.slice(reported);
+    reported = invalidBodies.length;
+    if (fresh.length > 0 && options.allowInvalidBodies !== true) {
+      const detail = fresh
+        .flatMap(({ errors }) => errors.map((e) => `${e.field ?? '(body)'}: ${e.message}`))
+        .join('; ');
+      throw new Error(
+        `the SendGrid test server refused ${fresh.length} invalid mail/send body(ies): ${detail}`,
+      );
+    }
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -212,6 +240,7 @@ export async function startSendGridTestServer(
     }
     const errors = validateMailSendBody(body);
     if (errors.length > 0) {
+      invalidBodies.push({ body, errors });
       reply(400, { errors });
       return;
     }
@@ -250,6 +279,12 @@ export async function startSendGridTestServer(
     apiKey,
     messages,
     requests,
+    invalidBodies,
+    takeInvalidBodies() {
+      const fresh = invalidBodies.slice(reported);
+      reported = invalidBodies.length;
+      return fresh;
+    },
     get connections() {
       return connections;
     },
@@ -277,9 +312,11 @@ export async function startSendGridTestServer(
         };
         const timer = setTimeout(() => {
           cleanup();
+          const refused =
+            invalidBodies.length === 0 ? '' : `; ${invalidBodies.length} invalid body(ies) refused`;
           reject(
             new Error(
-              `expected ${count} SendGrid mail(s) within ${timeoutMs} ms, got ${messages.length}`,
+              `expected ${count} SendGrid mail(s) within ${timeoutMs} ms, got ${messages.length}${refused}`,
             ),
           );
         }, timeoutMs);
@@ -298,10 +335,12 @@ export async function startSendGridTestServer(
       scripts.length = 0;
       connections = 0;
       maxInFlight = 0;
+      assertNoInvalidBodies();
     },
-    close() {
+    async close() {
       server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      assertNoInvalidBodies();
     },
   };
 }
