@@ -194,7 +194,7 @@ function tenantsTable(rows, onSwitch) {
     h(
       'p',
       { class: 'help' },
-      'Trouble first: failures and bounces of the last hour, then the oldest backlog.',
+      'Trouble first: open circuits, failures and bounces of the last hour, then the oldest backlog.',
     ),
     h(
       'div',
@@ -208,8 +208,8 @@ function tenantsTable(rows, onSwitch) {
           h(
             'tr',
             {},
-            ['Tenant', 'Queued', 'Oldest', 'Sent 1h', 'Failed 1h', 'Bounced 1h'].map((label) =>
-              h('th', {}, label),
+            ['Tenant', 'Circuit', 'Queued', 'Oldest', 'Sent 1h', 'Failed 1h', 'Bounced 1h'].map(
+              (label) => h('th', {}, label),
             ),
           ),
         ),
@@ -233,6 +233,17 @@ function tenantsTable(rows, onSwitch) {
                         onclick: () => onSwitch(row.tenantId),
                       },
                       row.tenantId,
+                    ),
+              ),
+              h(
+                'td',
+                {},
+                row.circuit === null || row.circuit === undefined
+                  ? '—'
+                  : h(
+                      'span',
+                      { class: `badge circuit-${row.circuit}` },
+                      row.circuit === 'half_open' ? 'half open' : row.circuit,
                     ),
               ),
               h('td', {}, String(row.queued)),

@@ -88,6 +88,58 @@ function describeProviderError(error) {
   ];
 }
 
+const CIRCUIT_LABELS = { closed: 'closed', open: 'open', half_open: 'half open' };
+
+/** The circuit breaker (get-email-provider `health`) in words: is mail flowing, and when it resumes. */
+function describeHealth(health) {
+  const badge = h(
+    'span',
+    { class: `badge circuit-${health.state}`, id: 'circuit-state' },
+    CIRCUIT_LABELS[health.state] ?? health.state,
+  );
+  const last =
+    health.lastError === null ? [] : [' Last error: ', ...describeProviderError(health.lastError)];
+  if (health.state === 'closed') {
+    return [
+      'Circuit ',
+      badge,
+      ' since ',
+      time(health.since),
+      health.consecutiveFailures > 0
+        ? `: ${health.consecutiveFailures} failure(s) in a row.`
+        : ': messages go to the provider.',
+      ...(health.consecutiveFailures > 0 ? last : []),
+    ];
+  }
+  if (health.state === 'half_open') {
+    return [
+      'Circuit ',
+      badge,
+      ' since ',
+      time(health.since),
+      ': one probe message is being tried.',
+      ...last,
+    ];
+  }
+  const resumes =
+    health.reason === 'auth'
+      ? ' The provider refused the sign-in: messages wait until the settings are saved again or a verification succeeds.'
+      : [
+          ' Messages wait in the queue (their attempts are not spent); one probe goes at ',
+          time(health.retryAt),
+          '.',
+        ];
+  return [
+    'Circuit ',
+    badge,
+    ' since ',
+    time(health.since),
+    ` after ${health.consecutiveFailures} failure(s) in a row.`,
+    ...[resumes].flat(),
+    ...last,
+  ];
+}
+
 function formatValue(value) {
   if (value === null || value === undefined || value === '') {
     return '—';
@@ -419,6 +471,7 @@ export function renderProvider(root, { signal }) {
     snapshot = JSON.stringify(buildBody());
     renderSummary();
     renderVerification();
+    renderHealth();
   }
 
   function renderSummary() {
@@ -433,6 +486,13 @@ export function renderProvider(root, { signal }) {
   }
 
   const lastVerified = h('p', { id: 'last-verified' });
+  const healthLine = h('p', { id: 'provider-health', hidden: true });
+  function renderHealth() {
+    // The breaker guards the tenant's provider only: nothing to show while the built-in mailer sends.
+    const health = saved?.enabled ? saved.health : undefined;
+    healthLine.hidden = health === undefined || health === null;
+    healthLine.replaceChildren(...(healthLine.hidden ? [] : describeHealth(health)));
+  }
   function renderVerification() {
     if (saved === null) {
       lastVerified.replaceChildren('Nothing saved to verify yet.');
@@ -705,8 +765,9 @@ export function renderProvider(root, { signal }) {
   const verificationSection = h(
     'section',
     { class: 'card', 'aria-labelledby': 'verification-title' },
-    h('h2', { id: 'verification-title' }, 'Verification'),
+    h('h2', { id: 'verification-title' }, 'Verification and health'),
     lastVerified,
+    healthLine,
   );
 
   const historyBody = h('tbody', { id: 'history-rows' });

@@ -23,8 +23,10 @@ export const MAX_ADDRESS_OCTETS = 254;
 const MAX_LOCAL_OCTETS = 64;
 export const MAX_DISPLAY_NAME = 256;
 
+/** A string without CR, LF or NUL, as a JSON Schema pattern (the send request schema uses it too). */
+export const NO_LINE_BREAK_PATTERN = '^[^\\r\\n\\u0000]*$';
 /** CR, LF and NUL end a header line early: the root of header injection. */
-const LINE_BREAK = /[\r\n\0]/;
+export const LINE_BREAK = /[\r\n\0]/;
 /** RFC 5322 atext plus dots, and any non-ASCII character (RFC 6531 UTF-8 local parts). */
 const LOCAL_PART =
   /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u;
@@ -82,8 +84,9 @@ export function normalizeAddress(
 
 function withName(name: string | undefined, email: string): MailboxResult {
   const trimmed = name?.trim() ?? '';
-  // Checked before trimming too: a leading or trailing CR/LF is refused, not silently dropped.
-  if (LINE_BREAK.test(name ?? '') || trimmed.length > MAX_DISPLAY_NAME) {
+  // Checked before trimming, as the send request schema checks it: a leading or trailing CR/LF
+  // is refused, not silently dropped.
+  if (LINE_BREAK.test(name ?? '') || (name ?? '').length > MAX_DISPLAY_NAME) {
     return fail(`must be at most ${MAX_DISPLAY_NAME} characters without CR, LF or NUL`, 'name');
   }
   return { ok: true, value: trimmed === '' ? { email } : { name: trimmed, email } };

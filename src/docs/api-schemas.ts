@@ -1,6 +1,6 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { ApiCode } from '../common/api-code.enum';
-import { MAX_RECIPIENTS } from '../emails/email-request.validator';
+import { EMAIL_ADDRESS_SCHEMA, EMAIL_REQUEST_SCHEMA } from '../emails/email-request.schema';
 import { EMAIL_EVENT_TYPES } from '../events/email-event-type.enum';
 import { EMAIL_STATUSES } from '../emails/email-status.enum';
 import { MAX_BATCH } from '../emails/emails.service';
@@ -11,8 +11,8 @@ import { DELIVERY_ERROR_CLASSES } from '../transports/delivery-error';
 import { WEBHOOK_SCHEMAS } from '../webhooks/webhook-schemas';
 
 /**
- * Schemas the decorators cannot derive: the envelope, the hand-validated send request
- * (src/emails/email-request.validator.ts) and the answers, which are TypeScript interfaces.
+ * Schemas the decorators cannot derive: the envelope, the send request (the validator's own
+ * schema) and the answers, which are TypeScript interfaces.
  */
 
 export type Schema = SchemaObject | ReferenceObject;
@@ -30,33 +30,6 @@ export function apiCodesFor(status: number): number[] {
 
 const isoDate: SchemaObject = { type: 'string', format: 'date-time' };
 const nullableIsoDate: SchemaObject = { ...isoDate, nullable: true };
-
-const emailAddress: SchemaObject = {
-  oneOf: [
-    {
-      type: 'string',
-      description:
-        '`addr`, `Name <addr>` or `"Quoted, Name" <addr>`; IDN domains in Unicode or punycode (sent as punycode). One address; no groups, CR, LF or NUL; the address at most 254 octets.',
-      example: 'Ada Lovelace <ada@example.com>',
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['email'],
-      properties: {
-        name: { type: 'string', maxLength: 256, description: 'Display name, no CR/LF/NUL.' },
-        email: {
-          type: 'string',
-          description: 'A bare address; IDN domains in Unicode or punycode; at most 254 octets.',
-        },
-      },
-    },
-  ],
-};
-
-const addressList: SchemaObject = {
-  oneOf: [ref('EmailAddress'), { type: 'array', items: ref('EmailAddress') }],
-};
 
 const providerError: SchemaObject = {
   type: 'object',
@@ -107,7 +80,8 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       message: { type: 'string', example: 'success' },
       apiCode: { type: 'integer', description: 'Stable code of the error kind (errors only).' },
       requestId: { type: 'string', example: '5d8f3c1e-8a2b-4c6d-9e0f-1a2b3c4d5e6f' },
-      data: { nullable: true },
+      // Any JSON, null included (no `nullable`: OpenAPI 3.0 gives it meaning only beside a type).
+      data: { description: 'The answer (each operation shows its schema), or null.' },
     },
   },
   ErrorEnvelope: {
@@ -124,6 +98,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
               'The first three digits are the HTTP status the kind maps to (see ApiCode in the source).',
           },
           data: {
+            type: 'object',
             nullable: true,
             oneOf: [ref('ValidationErrors'), { type: 'object' }],
             description:
@@ -149,74 +124,9 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     },
   },
 
-  EmailAddress: emailAddress,
-  EmailRequest: {
-    type: 'object',
-    additionalProperties: false,
-    description: `One message. At most ${MAX_RECIPIENTS} recipients in to, cc and bcc together; subject and text or html are required, or a template instead of all three; the rendered size counts against MAX_MESSAGE_BYTES.`,
-    required: ['to'],
-    properties: {
-      from: {
-        allOf: [ref('EmailAddress')],
-        description: "Defaults to the provider's sender (or BUILTIN_MAIL_FROM).",
-      },
-      to: addressList,
-      cc: addressList,
-      bcc: addressList,
-      replyTo: ref('EmailAddress'),
-      subject: { type: 'string', minLength: 1, maxLength: 998, description: 'No CR/LF/NUL.' },
-      text: { type: 'string' },
-      html: { type: 'string' },
-      template: ref('EmailTemplateRequest'),
-      attachments: {
-        type: 'array',
-        maxItems: 100,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['filename', 'content'],
-          properties: {
-            filename: { type: 'string', minLength: 1, maxLength: 255 },
-            content: { type: 'string', format: 'byte', description: 'Base64.' },
-            contentType: { type: 'string', example: 'application/pdf' },
-            cid: { type: 'string', maxLength: 250, description: 'Content-ID for inline images.' },
-          },
-        },
-      },
-      headers: {
-        type: 'object',
-        additionalProperties: { type: 'string', maxLength: 998 },
-        description:
-          'X-* (except X-Mailgate*, X-SG*, X-SMTPAPI) and List-Unsubscribe, List-Unsubscribe-Post, List-Id, In-Reply-To, References, Auto-Submitted, Precedence, X-Priority, Importance.',
-      },
-      tags: {
-        type: 'array',
-        maxItems: 20,
-        items: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
-      },
-      metadata: {
-        type: 'object',
-        maxProperties: 50,
-        additionalProperties: {
-          oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }],
-        },
-        description: 'At most 8 KiB as JSON; returned with the message, never sent.',
-      },
-      sensitive: {
-        type: 'boolean',
-        default: false,
-        description:
-          'Verification codes, reset or invitation links: subject, bodies, attachments and headers are encrypted at rest, never shown by the API, and deleted as soon as the message is sent or failed.',
-      },
-    },
-    example: {
-      to: [{ name: 'Ada Lovelace', email: 'ada@example.com' }],
-      subject: 'Your sign-in code',
-      text: 'Your code is 123456',
-      html: '<p>Your code is <b>123456</b></p>',
-      tags: ['sign-in'],
-    },
-  },
+  // The send request's schema is the validator's own (src/emails/email-request.schema.ts).
+  EmailAddress: EMAIL_ADDRESS_SCHEMA,
+  EmailRequest: EMAIL_REQUEST_SCHEMA,
   EmailBatchRequest: {
     type: 'object',
     additionalProperties: false,
@@ -272,7 +182,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       id: { type: 'string', format: 'uuid' },
       status: { type: 'string', enum: [...EMAIL_STATUSES] },
-      from: { allOf: [ref('EmailAddress')], nullable: true },
+      from: { type: 'object', allOf: [ref('EmailAddress')], nullable: true },
       to: { type: 'array', items: ref('EmailAddress') },
       cc: { type: 'array', items: ref('EmailAddress'), nullable: true },
       bcc: { type: 'array', items: ref('EmailAddress'), nullable: true },
@@ -315,7 +225,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description:
           'Version of the provider config that chose the transport of the last attempt (null: none saved, or not attempted yet). Always the version in force when the message was accepted, or a newer one.',
       },
-      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      lastError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       createdAt: isoDate,
       updatedAt: isoDate,
       sentAt: nullableIsoDate,
@@ -463,7 +373,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
         description: 'When it entered this state (the save, while it never failed).',
       },
       consecutiveFailures: { type: 'integer', minimum: 0 },
-      lastError: { allOf: [ref('ProviderError')], nullable: true },
+      lastError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       reason: {
         type: 'string',
         enum: ['failures', 'auth'],
@@ -531,7 +441,7 @@ export const API_SCHEMAS: Record<string, SchemaObject> = {
       },
       version: { type: 'integer', minimum: 1 },
       lastVerifiedAt: nullableIsoDate,
-      lastVerifyError: { allOf: [ref('ProviderError')], nullable: true },
+      lastVerifyError: { type: 'object', allOf: [ref('ProviderError')], nullable: true },
       updatedAt: isoDate,
       health: ref('ProviderHealth'),
     },
@@ -713,7 +623,8 @@ export function envelopeOf(data: Schema, nullable = false): SchemaObject {
         type: 'object',
         properties: {
           statusCode: { type: 'integer', example: 200 },
-          data: nullable ? { allOf: [data], nullable: true } : data,
+          // `nullable` needs a `type` beside it (OpenAPI 3.0.3 §4.7.24.1); every answer is an object.
+          data: nullable ? { type: 'object', allOf: [data], nullable: true } : data,
         },
       },
     ],

@@ -6,6 +6,8 @@ import { AUTHING_SCHEME, BEARER_SCHEME } from './api-responses.decorators';
 import { API_SCHEMAS } from './api-schemas';
 import { describeValidatedDto, isValidatedClass } from './validated-dto-properties';
 
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
+
 /** The contract's version, not the package's: the committed document must not change on a release. */
 export const API_VERSION = '1';
 
@@ -105,5 +107,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     throw new Error(`OpenAPI schema names used twice: ${clash.join(', ')}`);
   }
   document.components = { ...document.components, schemas: { ...generated, ...API_SCHEMAS } };
+  // Relative to where the document is served: every deployment has its own host.
+  document.servers = [{ url: '/', description: 'The gateway serving this document' }];
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      // Authenticated routes declare their schemes (@ApiAuthenticated); the rest are @Public and
+      // say so, since a missing `security` reads as "unspecified" to clients and linters.
+      if (operation !== undefined && operation.security === undefined) {
+        operation.security = [];
+      }
+    }
+  }
   return canonical(document);
 }

@@ -1,6 +1,12 @@
 import { parseMailbox } from '../common/addresses';
 import type { FieldError } from '../common/app.exception';
 import type { EmailAddress } from '../transports/mail-transport.interface';
+import {
+  emailRequestValidator,
+  fieldErrorsOf,
+  MAX_METADATA_BYTES,
+  MAX_RECIPIENTS,
+} from './email-request.schema';
 
 /** A send request after validation: what the outbox stores and the dispatcher sends. */
 export interface EmailPayload {
@@ -29,144 +35,50 @@ export interface ValidatedEmail {
   sizeBytes: number;
 }
 
-export const MAX_RECIPIENTS = 50;
-const MAX_ATTACHMENTS = 100;
-const MAX_SUBJECT = 998;
-const MAX_TAGS = 20;
-const MAX_METADATA_KEYS = 50;
-const MAX_METADATA_BYTES = 8 * 1024;
-
-const FIELDS = new Set([
-  'from',
-  'to',
-  'cc',
-  'bcc',
-  'replyTo',
-  'subject',
-  'text',
-  'html',
-  'attachments',
-  'headers',
-  'tags',
-  'metadata',
-  'sensitive',
-]);
-const ADDRESS_FIELDS = new Set(['name', 'email']);
-const ATTACHMENT_FIELDS = new Set(['filename', 'content', 'contentType', 'cid']);
-/** Keys that could reach an object's prototype chain if ever merged. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** CR, LF and NUL end a header line early: the root of header injection. */
-const HEADER_BREAK_RE = /[\r\n\0]/;
-const HEADER_NAME_RE = /^[!-9;-~]+$/;
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const CONTENT_TYPE_RE =
-  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
-const TAG_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
-const CID_RE = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,250}$/;
-
-/** Custom headers a caller may set; the rest (From, To, Message-ID, …) belong to the gateway. */
-const ALLOWED_HEADERS = new Set([
-  'list-unsubscribe',
-  'list-unsubscribe-post',
-  'list-id',
-  'in-reply-to',
-  'references',
-  'auto-submitted',
-  'precedence',
-  'x-priority',
-  'importance',
-]);
-const RESERVED_X_HEADERS = /^x-(mailgate|sg|smtpapi)/i;
-
-export function isAllowedHeader(name: string): boolean {
-  const lower = name.toLowerCase();
-  return ALLOWED_HEADERS.has(lower) || (lower.startsWith('x-') && !RESERVED_X_HEADERS.test(lower));
-}
+export { isAllowedHeader, MAX_RECIPIENTS } from './email-request.schema';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-class Collector {
-  readonly errors: FieldError[] = [];
-  add(field: string, message: string): void {
-    const existing = this.errors.find((e) => e.field === field);
-    if (existing !== undefined) {
-      existing.messages.push(message);
-    } else {
-      this.errors.push({ field, messages: [message] });
-    }
-  }
-}
-
-function unknownKeys(
-  value: Record<string, unknown>,
-  allowed: Set<string>,
-  path: string,
-  c: Collector,
-): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) {
-      c.add(path === '' ? key : `${path}.${key}`, 'is not a known field');
-    }
+function add(errors: FieldError[], field: string, message: string): void {
+  const existing = errors.find((e) => e.field === field);
+  if (existing === undefined) {
+    errors.push({ field, messages: [message] });
+  } else if (!existing.messages.includes(message)) {
+    existing.messages.push(message);
   }
 }
 
 /**
- * One mailbox through the project's address module: a string (`addr`, `Name <addr>`) names its
- * own path on failure, `{ name, email }` names `.name` or `.email`.
+ * One mailbox through the project's address module (the schema has checked its shape): a string
+ * names its own path on failure, `{ name, email }` names `.name` or `.email`.
  */
-function address(value: unknown, path: string, c: Collector): EmailAddress | undefined {
-  if (isPlainObject(value)) {
-    unknownKeys(value, ADDRESS_FIELDS, path, c);
-  } else if (typeof value !== 'string') {
-    c.add(path, 'must be an email address, "Name <address>" or { name, email }');
+function address(value: unknown, path: string, errors: FieldError[]): EmailAddress | undefined {
+  if (typeof value !== 'string' && !isPlainObject(value)) {
     return undefined;
   }
   const parsed = parseMailbox(value);
   if (!parsed.ok) {
-    c.add(typeof value === 'string' ? path : `${path}.${parsed.part}`, parsed.problem);
+    add(errors, typeof value === 'string' ? path : `${path}.${parsed.part}`, parsed.problem);
     return undefined;
   }
   return parsed.value;
 }
 
-function addressList(
-  value: unknown,
-  path: string,
-  c: Collector,
-  required: boolean,
-): EmailAddress[] | undefined {
+function addressList(value: unknown, path: string, errors: FieldError[]): EmailAddress[] {
   if (value === undefined) {
-    if (required) {
-      c.add(path, 'is required: at least one recipient');
-    }
-    return undefined;
-  }
-  const items = Array.isArray(value) ? value : [value];
-  if (items.length === 0 && required) {
-    c.add(path, 'is required: at least one recipient');
+    return [];
   }
   const out: EmailAddress[] = [];
+  const items = Array.isArray(value) ? value : [value];
   items.forEach((item, index) => {
-    const parsed = address(item, Array.isArray(value) ? `${path}.${index}` : path, c);
+    const parsed = address(item, Array.isArray(value) ? `${path}.${index}` : path, errors);
     if (parsed !== undefined) {
       out.push(parsed);
     }
   });
   return out;
-}
-
-function optionalString(value: unknown, path: string, c: Collector): string | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== 'string') {
-    c.add(path, 'must be a string');
-    return undefined;
-  }
-  return value;
 }
 
 /** Decoded size of base64 without decoding it. */
@@ -176,185 +88,68 @@ function base64Bytes(content: string): number {
 }
 
 /**
- * Validates one send request and names every failing field (dotted paths, `prefix` for batch items).
- * Hand-written rather than class-validator: fields take a string or an object, and this runs on
- * the hot accept path.
+ * Validates one send request and names every failing field (dotted paths, `prefix` for batch
+ * items). First the schema (email-request.schema.ts, compiled by ajv: the same object the OpenAPI
+ * document shows), then what JSON Schema cannot say: address syntax (the address module, which
+ * also normalises), the recipients of to, cc and bcc together, and the metadata's size as JSON.
  */
 export function validateEmailRequest(
   body: unknown,
   prefix = '',
 ): { value?: ValidatedEmail; errors: FieldError[] } {
-  const c = new Collector();
-  const p = (field: string): string => (prefix === '' ? field : `${prefix}.${field}`);
+  const validate = emailRequestValidator();
+  const errors = validate(body) ? [] : fieldErrorsOf(validate.errors ?? [], prefix);
   if (!isPlainObject(body)) {
-    c.add(prefix === '' ? 'body' : prefix, 'must be a JSON object');
-    return { errors: c.errors };
+    return { errors };
   }
-  unknownKeys(body, FIELDS, prefix, c);
+  const p = (field: string): string => (prefix === '' ? field : `${prefix}.${field}`);
 
-  const from = body.from === undefined ? undefined : address(body.from, p('from'), c);
-  const replyTo = body.replyTo === undefined ? undefined : address(body.replyTo, p('replyTo'), c);
-  const to = addressList(body.to, p('to'), c, true) ?? [];
-  const cc = addressList(body.cc, p('cc'), c, false);
-  const bcc = addressList(body.bcc, p('bcc'), c, false);
-  const recipients = to.length + (cc?.length ?? 0) + (bcc?.length ?? 0);
+  const from = address(body.from, p('from'), errors);
+  const replyTo = address(body.replyTo, p('replyTo'), errors);
+  const to = addressList(body.to, p('to'), errors);
+  const cc = addressList(body.cc, p('cc'), errors);
+  const bcc = addressList(body.bcc, p('bcc'), errors);
+  const recipients = to.length + cc.length + bcc.length;
   if (recipients > MAX_RECIPIENTS) {
-    c.add(
+    add(
+      errors,
       p('to'),
       `at most ${MAX_RECIPIENTS} recipients in to, cc and bcc together (got ${recipients})`,
     );
   }
-
-  const subject = optionalString(body.subject, p('subject'), c);
-  if (subject === undefined || subject.trim() === '') {
-    if (!c.errors.some((e) => e.field === p('subject'))) {
-      c.add(p('subject'), 'is required');
-    }
-  } else if (HEADER_BREAK_RE.test(subject) || subject.length > MAX_SUBJECT) {
-    c.add(p('subject'), `must be at most ${MAX_SUBJECT} characters without CR, LF or NUL`);
+  if (
+    isPlainObject(body.metadata) &&
+    Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES
+  ) {
+    add(errors, p('metadata'), `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
+  }
+  if (errors.length > 0) {
+    return { errors };
   }
 
-  const text = optionalString(body.text, p('text'), c);
-  const html = optionalString(body.html, p('html'), c);
-  if ((text === undefined || text === '') && (html === undefined || html === '')) {
-    c.add(p('text'), 'text or html is required (the body is empty)');
-  }
-
+  // The schema has checked every type below.
+  const subject = body.subject as string;
+  const text = (body.text ?? undefined) as string | undefined;
+  const html = (body.html ?? undefined) as string | undefined;
   let size =
-    Buffer.byteLength(text ?? '') +
-    Buffer.byteLength(html ?? '') +
-    Buffer.byteLength(subject ?? '');
-
-  let attachments: EmailPayload['attachments'];
-  if (body.attachments !== undefined) {
-    if (!Array.isArray(body.attachments)) {
-      c.add(p('attachments'), 'must be an array');
-    } else if (body.attachments.length > MAX_ATTACHMENTS) {
-      c.add(p('attachments'), `at most ${MAX_ATTACHMENTS} attachments`);
-    } else {
-      attachments = [];
-      body.attachments.forEach((item: unknown, index) => {
-        const ap = p(`attachments.${index}`);
-        if (!isPlainObject(item)) {
-          c.add(ap, 'must be an object { filename, content, contentType?, cid? }');
-          return;
-        }
-        unknownKeys(item, ATTACHMENT_FIELDS, ap, c);
-        const { filename, content, contentType, cid } = item;
-        let ok = true;
-        if (
-          typeof filename !== 'string' ||
-          filename === '' ||
-          filename.length > 255 ||
-          HEADER_BREAK_RE.test(filename)
-        ) {
-          c.add(`${ap}.filename`, 'must be a file name of 1-255 characters without CR, LF or NUL');
-          ok = false;
-        }
-        if (typeof content !== 'string' || !BASE64_RE.test(content)) {
-          c.add(`${ap}.content`, 'must be base64');
-          ok = false;
-        }
-        if (
-          contentType !== undefined &&
-          (typeof contentType !== 'string' || !CONTENT_TYPE_RE.test(contentType))
-        ) {
-          c.add(`${ap}.contentType`, 'must be a MIME type like application/pdf');
-          ok = false;
-        }
-        if (cid !== undefined && (typeof cid !== 'string' || !CID_RE.test(cid))) {
-          c.add(`${ap}.cid`, 'must be a Content-ID of 1-250 safe characters');
-          ok = false;
-        }
-        if (ok) {
-          size += base64Bytes(content as string);
-          attachments!.push({
-            filename: filename as string,
-            content: content as string,
-            ...(contentType === undefined ? {} : { contentType: contentType as string }),
-            ...(cid === undefined ? {} : { cid: cid as string }),
-          });
-        }
-      });
-    }
+    Buffer.byteLength(text ?? '') + Buffer.byteLength(html ?? '') + Buffer.byteLength(subject);
+  const attachments = (body.attachments ?? []) as NonNullable<EmailPayload['attachments']>;
+  for (const a of attachments) {
+    size += base64Bytes(a.content);
+  }
+  const headers = (body.headers ?? {}) as Record<string, string>;
+  for (const [name, value] of Object.entries(headers)) {
+    size += name.length + value.length + 4;
   }
 
-  let headers: Record<string, string> | undefined;
-  if (body.headers !== undefined) {
-    if (!isPlainObject(body.headers)) {
-      c.add(p('headers'), 'must be an object of header name to value');
-    } else {
-      headers = {};
-      for (const [name, value] of Object.entries(body.headers)) {
-        const hp = p(`headers.${name}`);
-        if (FORBIDDEN_KEYS.has(name) || !HEADER_NAME_RE.test(name) || name.length > 76) {
-          c.add(hp, 'is not a valid header name');
-        } else if (!isAllowedHeader(name)) {
-          c.add(
-            hp,
-            'is not an allowed header (X-* and List-Unsubscribe, In-Reply-To, References, …)',
-          );
-        } else if (typeof value !== 'string' || HEADER_BREAK_RE.test(value) || value.length > 998) {
-          c.add(hp, 'must be a string of at most 998 characters without CR, LF or NUL');
-        } else {
-          headers[name] = value;
-          size += name.length + value.length + 4;
-        }
-      }
-    }
-  }
-
-  let tags: string[] | null = null;
-  if (body.tags !== undefined) {
-    if (!Array.isArray(body.tags) || body.tags.length > MAX_TAGS) {
-      c.add(p('tags'), `must be an array of at most ${MAX_TAGS} tags`);
-    } else {
-      tags = [];
-      body.tags.forEach((tag: unknown, index) => {
-        if (typeof tag !== 'string' || !TAG_RE.test(tag)) {
-          c.add(p(`tags.${index}`), 'must be 1-100 characters of A-Z a-z 0-9 _ . : -');
-        } else {
-          tags!.push(tag);
-        }
-      });
-    }
-  }
-
-  let metadata: Record<string, string | number | boolean> | null = null;
-  if (body.metadata !== undefined) {
-    if (!isPlainObject(body.metadata) || Object.keys(body.metadata).length > MAX_METADATA_KEYS) {
-      c.add(p('metadata'), `must be an object of at most ${MAX_METADATA_KEYS} keys`);
-    } else if (Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
-      c.add(p('metadata'), `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
-    } else {
-      metadata = {};
-      for (const [key, value] of Object.entries(body.metadata)) {
-        if (FORBIDDEN_KEYS.has(key) || key.length > 100 || key === '') {
-          c.add(p(`metadata.${key}`), 'is not an allowed key');
-        } else if (!['string', 'number', 'boolean'].includes(typeof value)) {
-          c.add(p(`metadata.${key}`), 'must be a string, number or boolean');
-        } else {
-          metadata[key] = value as string | number | boolean;
-        }
-      }
-    }
-  }
-
-  if (body.sensitive !== undefined && typeof body.sensitive !== 'boolean') {
-    c.add(p('sensitive'), 'must be true or false');
-  }
-
-  if (c.errors.length > 0) {
-    return { errors: c.errors };
-  }
-  const payload: EmailPayload = { to, subject: subject! };
+  const payload: EmailPayload = { to, subject };
   if (from !== undefined) {
     payload.from = from;
   }
-  if (cc !== undefined && cc.length > 0) {
+  if (cc.length > 0) {
     payload.cc = cc;
   }
-  if (bcc !== undefined && bcc.length > 0) {
+  if (bcc.length > 0) {
     payload.bcc = bcc;
   }
   if (replyTo !== undefined) {
@@ -366,14 +161,29 @@ export function validateEmailRequest(
   if (html !== undefined && html !== '') {
     payload.html = html;
   }
-  if (attachments !== undefined && attachments.length > 0) {
-    payload.attachments = attachments;
+  if (attachments.length > 0) {
+    payload.attachments = attachments.map(({ filename, content, contentType, cid }) => ({
+      filename,
+      content,
+      ...(contentType === undefined ? {} : { contentType }),
+      ...(cid === undefined ? {} : { cid }),
+    }));
   }
-  if (headers !== undefined && Object.keys(headers).length > 0) {
-    payload.headers = headers;
+  if (Object.keys(headers).length > 0) {
+    payload.headers = { ...headers };
   }
+  const metadata =
+    body.metadata === undefined
+      ? null
+      : { ...(body.metadata as Record<string, string | number | boolean>) };
   return {
-    value: { payload, tags, metadata, sensitive: body.sensitive === true, sizeBytes: size },
+    value: {
+      payload,
+      tags: body.tags === undefined ? null : [...(body.tags as string[])],
+      metadata,
+      sensitive: body.sensitive === true,
+      sizeBytes: size,
+    },
     errors: [],
   };
 }

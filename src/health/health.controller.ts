@@ -5,6 +5,7 @@ import {
   TypeOrmHealthIndicator,
   type HealthCheckResult,
 } from '@nestjs/terminus';
+import { ApiOperation } from '@nestjs/swagger';
 import { Public } from '../tenancy/auth.decorators';
 import { LifecycleService } from './lifecycle.service';
 
@@ -20,12 +21,14 @@ export class HealthController {
 
   /** Liveness checks only that the process answers: a database outage must not restart pods. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers (no dependency checked)' })
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: PostgreSQL answers and the replica is not draining' })
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     if (this.lifecycle.draining) {

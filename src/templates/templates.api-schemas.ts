@@ -96,7 +96,8 @@ export const TEMPLATE_API_SCHEMAS: Record<string, SchemaObject> = {
         },
         example: { code: '493817' },
       },
-      locale: { type: 'string', enum: [...TEMPLATE_LOCALES], default: 'zh-CN' },
+      // Default in the description, not `default`: openapi-typescript makes a property with a default required.
+      locale: { type: 'string', enum: [...TEMPLATE_LOCALES], description: 'Default zh-CN.' },
     },
   },
 };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SECRET_MASK } from '../../src/provider-config/provider-config.constants';
 import { anEmail, createKey, newTenantId, type TestKey } from '../factories/emails';
+import { query } from '../support/database';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp';
 import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium';
 import { http, startTestApp, TEST_ROOT_KEY, waitFor, type TestApp } from '../support/test-app';
@@ -310,6 +311,31 @@ describe('admin console in a real browser (issue 9)', () => {
     await page.locator('#provider-outcome').filter({ hasText: 'Nothing changed' }).waitFor();
     await expect(unlabelledControls()).resolves.toEqual([]);
     await screenshot(page, 'console-provider', true);
+  });
+
+  it("shows the provider's circuit breaker: closed, then open with when the probe goes", async () => {
+    const health = page.locator('#provider-health');
+    await health.filter({ hasText: 'messages go to the provider' }).waitFor();
+    await expect(page.locator('#circuit-state').textContent()).resolves.toBe('closed');
+    // What five refused connections leave behind (the breaker's own row for the saved version).
+    await query(
+      t.db.url,
+      `INSERT INTO provider_health (tenant_id, config_version, provider_type, state, reason,
+         consecutive_failures, trips, since, retry_at, last_error)
+       VALUES ($1, 1, 'custom', 'open', 'failures', 5, 1, now(), now() + interval '5 seconds',
+         '{"class":"transient","code":"ECONNECTION","message":"Connection refused"}')`,
+      [tenantA],
+    );
+    try {
+      await page.reload();
+      await page.locator('#provider-form').waitFor();
+      await health.filter({ hasText: 'one probe goes at' }).waitFor();
+      await expect(page.locator('#circuit-state').textContent()).resolves.toBe('open');
+      await expect(health.textContent()).resolves.toContain('after 5 failure(s) in a row');
+      await expect(health.locator('.badge-transient').textContent()).resolves.toBe('transient');
+    } finally {
+      await query(t.db.url, 'DELETE FROM provider_health WHERE tenant_id = $1', [tenantA]);
+    }
   });
 
   it('configures Alibaba, Tencent and SendGrid with exactly their fields, then custom SMTP again', async () => {
