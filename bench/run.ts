@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { createTransport } from 'nodemailer';
 import { DELAY_MS, latency, replicas } from './distant';
 import { pacedLoad } from './paced-load';
+import { sendGridEvents } from './sendgrid-events';
 import { templateAccept } from './templates';
 import { statsScenario } from './stats';
 import {
@@ -419,6 +420,18 @@ async function main(): Promise<void> {
       console.log(`| window=1h | ${s.hour.first} | ${s.hour.p50} | ${s.hour.max} |`);
       console.log(`| window=24h | ${s.day.first} | ${s.day.p50} | ${s.day.max} |`);
       console.log(s.explain);
+    }
+    if (scenario === 'all' || scenario === 'sendgrid-events') {
+      const e = await sendGridEvents(server);
+      figures.sendgrid_event_batch_p50_ms = String(e.p50Ms);
+      figures.sendgrid_events_per_s = e.eventsPerS.toFixed(0);
+      console.log(
+        `| ${e.events}-event signed SendGrid batch, ${e.rounds} batches | p50 ms | max ms | events/s | repeated batch ms | load avg |`,
+      );
+      console.log('|---|---|---|---|---|---|');
+      console.log(
+        `| one request each | ${e.p50Ms} | ${e.maxMs} | ${e.eventsPerS.toFixed(0)} | ${e.duplicateMs} | ${e.loadAverage.toFixed(2)} |`,
+      );
     }
     // Not part of `all`: the webhook figures have their own section in bench/README.md.
     if (scenario === 'webhooks') {

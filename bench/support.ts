@@ -310,6 +310,8 @@ export interface TenantOptions {
   provider?: 'smtp' | 'sendgrid';
   /** The config's `concurrency` extension; the type's defaults when absent. */
   concurrency?: { maxConnections?: number; maxMessagesPerConnection?: number };
+  /** SendGrid only: the Event Webhook's verification key (base64 SPKI). */
+  webhookVerificationKey?: string;
 }
 
 /** A tenant with an API key and a provider pointing at the sink. */
@@ -333,7 +335,13 @@ export async function setupTenant(
     options.provider === 'sendgrid'
       ? {
           type: 'sendgrid',
-          sendGridConfig: { sender: 'bench@example.test', apikey: 'SG.bench-key-0123456789' },
+          sendGridConfig: {
+            sender: 'bench@example.test',
+            apikey: 'SG.bench-key-0123456789',
+            ...(options.webhookVerificationKey === undefined
+              ? {}
+              : { webhookVerificationKey: options.webhookVerificationKey }),
+          },
         }
       : {
           type: 'custom',

@@ -14,14 +14,18 @@ interface Health {
   retryAt: string | null;
 }
 
-/** Short cool-downs so the spec sees open → half open → open (doubled) → closed in seconds. */
+/**
+ * Short cool-downs so the spec sees open → half open → open (doubled) → closed in seconds, long
+ * enough that a loaded machine still observes each state before the next.
+ */
+const COOLDOWN_MS = 3_000;
 const BREAKER_ENV = {
   DISPATCH_RETRY_BASE_MS: '50',
   DISPATCH_CONCURRENCY: '4',
   // One send of the tenant at a time per replica: failures arrive one by one, in order.
   DISPATCH_TENANT_CONCURRENCY: '1',
   DISPATCH_CIRCUIT_FAILURES: '5',
-  DISPATCH_CIRCUIT_COOLDOWN_MS: '1500',
+  DISPATCH_CIRCUIT_COOLDOWN_MS: String(COOLDOWN_MS),
 };
 
 async function health(t: TestApp, key: TestKey): Promise<Health> {
@@ -97,7 +101,7 @@ describe('circuit breaker per tenant provider', () => {
     expect(['transient', 'rate_limited']).toContain(opened.lastError?.class);
     const since = Date.parse(opened.since);
     const retryAt = Date.parse(opened.retryAt ?? '');
-    expect(retryAt - since).toBeGreaterThanOrEqual(1_400);
+    expect(retryAt - since).toBeGreaterThanOrEqual(COOLDOWN_MS - 100);
     // Five attempts, five connections; the 15 others were never tried and kept their attempts.
     expect(smtp.connectedAt).toHaveLength(5);
     expect(await attemptsSpent(db, tenantId)).toBe(5);
@@ -128,7 +132,7 @@ describe('circuit breaker per tenant provider', () => {
     expect(smtp.connectedAt[5]).toBeGreaterThanOrEqual(retryAt);
     const since2 = Date.parse(reopened.since);
     const retryAt2 = Date.parse(reopened.retryAt ?? '');
-    expect(retryAt2 - since2).toBeGreaterThanOrEqual(2_900);
+    expect(retryAt2 - since2).toBeGreaterThanOrEqual(2 * COOLDOWN_MS - 100);
     expect(reopened.consecutiveFailures).toBe(6);
     expect(await attemptsSpent(db, tenantId)).toBe(6);
 
@@ -161,7 +165,13 @@ describe('circuit breaker per tenant provider', () => {
   it('two gateway instances share the circuit: one opens it, the other does not send either', async () => {
     const smtp = await startSwitchableSmtp('down');
     servers.push(smtp);
-    const a = await startTestApp({ db, env: BREAKER_ENV });
+    // Long enough for the second instance to start (seconds on a loaded machine) while it is open.
+    const env = {
+      ...BREAKER_ENV,
+      DISPATCH_CIRCUIT_COOLDOWN_MS: '10000',
+      DISPATCH_CIRCUIT_MAX_COOLDOWN_MS: '10000',
+    };
+    const a = await startTestApp({ db, env });
     apps.push(a);
     const tenantId = newTenantId();
     const key = await createKey(a, tenantId);
@@ -178,7 +188,8 @@ describe('circuit breaker per tenant provider', () => {
     const retryAt = Date.parse(opened.retryAt ?? '');
 
     // Instance B starts while the circuit is open, with 25 due messages of the tenant queued.
-    const b = await startTestApp({ db, env: BREAKER_ENV });
+    const b = await startTestApp({ db, env });
+    expect(Date.now()).toBeLessThan(retryAt);
     apps.push(b);
     await expect(health(b, key)).resolves.toMatchObject({ state: 'open', since: opened.since });
     // The cool-down ends: of both instances, exactly one sends the probe.
@@ -187,14 +198,14 @@ describe('circuit breaker per tenant provider', () => {
         const h = await health(b, key);
         return h.state === 'open' && Date.parse(h.since) > since ? h : undefined;
       },
-      { timeoutMs: 10_000, what: 'the failed probe re-opening the circuit' },
+      { timeoutMs: 25_000, what: 'the failed probe re-opening the circuit' },
     );
     expect(connectionsBetween(smtp, since, retryAt)).toBe(0);
     expect(connectionsBetween(smtp, retryAt, Date.parse(reopened.since))).toBe(1);
 
     smtp.mode = 'up';
     await waitFor(async () => (await counts(db, tenantId)).sent === 30, {
-      timeoutMs: 20_000,
+      timeoutMs: 40_000,
       what: 'the backlog delivered by both',
     });
     expect(
@@ -208,7 +219,7 @@ describe('circuit breaker per tenant provider', () => {
     const [byA, byB] = await Promise.all([sentBy(a), sentBy(b)]);
     expect(byA + byB).toBe(30);
     expect(byB).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 
   describe('auth failures', () => {
     let server: SmtpTestServer;

@@ -1,9 +1,32 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { bodyLimitFor } from '../../src/app.factory';
 import { query } from '../support/database';
 import { startSendGridTestServer, type SendGridTestServer } from '../support/sendgrid';
 import { SendGridEventSigner } from '../support/sendgrid/event-signer';
 import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
 import { anEmail, createKey, newTenantId, type TestKey } from '../factories/emails';
+import {
+  contentType,
+  hostileJson,
+  hostileString,
+  mutationsOf,
+  serialize,
+} from '../reliability/support/hostile-json';
+
+/** A small message limit keeps the body limit (and the fuzz's oversized bodies) small. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+const BODY_LIMIT = bodyLimitFor(MAX_MESSAGE_BYTES);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+
+/**
+ * Bodies up to just past the limit (413). Far larger ones are answered 413 while the client is
+ * still writing and the connection is closed, which fetch reports as a reset rather than the
+ * answer (test/reliability streams such bodies to the send routes and reads the 413 as it comes).
+ */
+function underLimit(raw: string): boolean {
+  return Buffer.byteLength(raw) <= BODY_LIMIT + 2;
+}
 
 interface Tenant {
   id: string;
@@ -17,7 +40,9 @@ describe("SendGrid's signed Event Webhook", () => {
 
   beforeAll(async () => {
     sendgrid = await startSendGridTestServer();
-    t = await startTestApp({ env: { SENDGRID_API_URL: sendgrid.url } });
+    t = await startTestApp({
+      env: { SENDGRID_API_URL: sendgrid.url, MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) },
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -81,6 +106,19 @@ describe("SendGrid's signed Event Webhook", () => {
       sg_event_id: randomBytes(16).toString('base64url'),
       ...fields,
     };
+  }
+
+  /** Everything a provider event can change for a tenant: its events, suppressions, messages. */
+  async function footprint(tenantId: string): Promise<unknown> {
+    const rows = await query(
+      t.db.url,
+      `SELECT (SELECT count(*) FROM email_events WHERE tenant_id = $1)::int AS events,
+              (SELECT count(*) FROM suppressions WHERE tenant_id = $1)::int AS suppressions,
+              (SELECT coalesce(string_agg(status || ' ' || coalesce(recipients::text, ''), ';' ORDER BY id), '')
+                 FROM email_messages WHERE tenant_id = $1) AS messages`,
+      [tenantId],
+    );
+    return rows[0];
   }
 
   async function stored(tenantId: string): Promise<number> {
@@ -280,4 +318,137 @@ describe("SendGrid's signed Event Webhook", () => {
       expect(res.status).toBeLessThan(500);
     }
   });
+  it('fuzz (property): unsigned or wrongly signed requests of any body, headers and size never answer 5xx, never 200, and change nothing', async () => {
+    const tn = await tenant();
+    const { id } = await sendThroughSendGrid(tn, ['p@example.test']);
+    const before = await footprint(tn.id);
+    const realEvent = JSON.stringify([
+      event({ event: 'spamreport', email: 'p@example.test', mailgate_id: id }),
+    ]);
+    const now = (): number => Math.floor(Date.now() / 1000);
+    const body = fc.oneof(
+      { weight: 4, arbitrary: hostileJson.map(serialize).filter(underLimit) },
+      { weight: 2, arbitrary: fc.constant(realEvent) },
+      { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
+      // Around the body limit: just under, at and past it.
+      {
+        weight: 1,
+        arbitrary: fc
+          .integer({ min: BODY_LIMIT - 2, max: BODY_LIMIT + 2 })
+          .map((n) => `[${'x'.repeat(Math.max(0, n - 2))}]`),
+      },
+    );
+    /** Header values a client can send: printable ASCII (fetch refuses CR/LF and non-Latin-1). */
+    const headerText = fc.string({ unit: 'grapheme-ascii', maxLength: 120 });
+    const signature = (raw: string, ts: string): fc.Arbitrary<string | undefined> =>
+      fc.oneof(
+        fc.constant(undefined),
+        headerText,
+        fc
+          .uint8Array({ minLength: 0, maxLength: 100 })
+          .map((b) => Buffer.from(b).toString('base64')),
+        // Real signatures, but for another body, another timestamp or another key.
+        fc.constant(tn.signer.sign(`${raw} `, ts)),
+        fc.constant(tn.signer.sign(raw, String(Number(ts) + 1))),
+        fc.constant(new SendGridEventSigner().sign(raw, ts)),
+      );
+    const timestamp = fc.oneof(
+      fc.constant(undefined),
+      headerText,
+      fc.integer({ min: -1, max: 2 ** 40 }).map(String),
+      // In and just out of the 10-minute window.
+      fc.integer({ min: -700, max: 700 }).map((d) => String(now() + d)),
+    );
+    const request = fc
+      .tuple(body, timestamp, fc.option(contentType), fc.option(headerText))
+      .chain(([raw, ts, type, encoding]) =>
+        signature(raw, ts ?? String(now())).map((sig) => ({ raw, ts, type, encoding, sig })),
+      );
+    const target = fc.oneof(
+      { weight: 6, arbitrary: fc.constant(tn.id) },
+      {
+        weight: 1,
+        arbitrary: hostileString.map(
+          // Every UTF-8 byte percent-encoded (encodeURIComponent throws on lone surrogates).
+          (s) =>
+            [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('') || 'x',
+        ),
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(request, target, async ({ raw, ts, type, encoding, sig }, tenantId) => {
+        const headers: Record<string, string> = {};
+        if (type !== null) {
+          headers['content-type'] = type;
+        }
+        if (encoding !== null) {
+          headers['content-encoding'] = encoding;
+        }
+        if (ts !== undefined) {
+          headers['x-twilio-email-event-webhook-timestamp'] = ts;
+        }
+        if (sig !== undefined) {
+          headers['x-twilio-email-event-webhook-signature'] = sig;
+        }
+        const res = await http(t.baseUrl, 'POST', `/v1/provider-events/sendgrid/${tenantId}`, {
+          rawBody: raw,
+          headers,
+        });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: FUZZ_RUNS * 2 },
+    );
+    await expect(footprint(tn.id)).resolves.toEqual(before);
+  }, 240_000);
+
+  it('fuzz (property): signed batches of any shape never answer 5xx and never touch another tenant', async () => {
+    const tn = await tenant();
+    const victim = await tenant();
+    const target = await sendThroughSendGrid(victim, ['v@example.test']);
+    const own = await sendThroughSendGrid(tn, ['o@example.test']);
+    const victimBefore = await footprint(victim.id);
+    // Valid events naming the victim's message (by mailgate_id and sg_message_id), then mutated.
+    const base = [
+      event({
+        event: 'bounce',
+        type: 'bounce',
+        email: 'v@example.test',
+        mailgate_id: target.id,
+        sg_message_id: target.sgMessageId,
+        reason: '550 5.1.1 gone',
+      }),
+      event({ event: 'delivered', email: 'o@example.test', mailgate_id: own.id }),
+    ];
+    const paths = [
+      '0',
+      '0.event',
+      '0.type',
+      '0.email',
+      '0.timestamp',
+      '0.sg_event_id',
+      '0.mailgate_id',
+      '0.sg_message_id',
+      '0.reason',
+      '1.event',
+      '1.email',
+      '1.mailgate_id',
+      '1.sg_event_id',
+      '1.timestamp',
+    ];
+    const batch = fc
+      .oneof(
+        { weight: 3, arbitrary: mutationsOf(base, paths).map(serialize) },
+        { weight: 1, arbitrary: hostileJson.map(serialize) },
+      )
+      .filter(underLimit);
+    await fc.assert(
+      fc.asyncProperty(batch, async (raw) => {
+        const res = await post(tn, raw, tn.signer.headers(raw));
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: FUZZ_RUNS },
+    );
+    await expect(footprint(victim.id)).resolves.toEqual(victimBefore);
+  }, 240_000);
 });
