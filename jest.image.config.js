@@ -23,7 +23,7 @@ module.exports = {
   transform: e2e.transform,
   testMatch: ['<rootDir>/test/image/**/*.image-spec.ts'],
   // Builds (vfs storage, shared cores) take minutes; each step has its own deadline below this.
-  testTimeout: 30 * 60_000,
+  testTimeout: 60 * 60_000,
   maxWorkers: 1,
   verbose: true,
 };

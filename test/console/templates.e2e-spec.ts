@@ -332,6 +332,30 @@ describe('console: email templates (issue 21)', () => {
     await expect(pwned()).resolves.toBeUndefined();
   });
 
+  it('fits a narrow screen', async () => {
+    const overflow = (): Promise<number> =>
+      page.evaluate(() => {
+        const root = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#template-rows tr').nth(14).waitFor();
+    await expect(overflow()).resolves.toBeLessThanOrEqual(0);
+    await screenshot('console-templates-narrow');
+    await page.locator('tr[data-type="ADMIN_RESET_USER_PASSWORD_NOTIFICATION"] a').click();
+    await page.locator('#template-form').waitFor();
+    await page
+      .locator('#preview-state')
+      .filter({ hasText: 'Rendered with sample values' })
+      .waitFor();
+    await expect(overflow()).resolves.toBeLessThanOrEqual(0);
+    await screenshot('console-template-narrow');
+  });
+
   it('caused no CSP violation or script error', () => {
     expect(problems).toEqual([]);
   });

@@ -38,7 +38,12 @@ export function run(
         ms: Date.now() - started,
       };
       if (code === null) {
-        reject(new Error(`${command} ${args.join(' ')} timed out after ${timeoutMs} ms`));
+        // Where it was when the deadline passed (a build step, a layer copy).
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} timed out after ${timeoutMs} ms:\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`,
+          ),
+        );
       } else {
         resolve(result);
       }

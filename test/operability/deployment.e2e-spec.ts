@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -528,5 +529,32 @@ describe('deploy/k8s', () => {
     expect(migrate.command).toEqual(['node', 'dist/src/config/migration-cli.js', 'run']);
     expect(existsSync(join(ROOT, 'src', 'config', 'migration-cli.ts'))).toBe(true);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
+  });
+});
+
+describe('test selection', () => {
+  /** The spec files jest itself would run with a config (jest --listTests), relative to the root. */
+  const listed = (...config: string[]): string[] =>
+    (
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [require.resolve('jest/bin/jest'), ...config, '--listTests', '--json'],
+          { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+        ),
+      ) as string[]
+    )
+      .map((file) => file.slice(ROOT.length + 1))
+      .sort();
+
+  it('runs these manifest checks in npm test, and the image test (Docker, minutes) only in test:image', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts.test).toBe('jest');
+    expect(scripts['test:image']).toMatch(/^jest --config jest\.image\.config\.js\b/);
+    const npmTest = listed();
+    expect(npmTest).toContain('test/operability/deployment.e2e-spec.ts');
+    expect(npmTest.filter((file) => file.startsWith('test/image/'))).toEqual([]);
+    expect(listed('--config', 'jest.image.config.js')).toEqual(['test/image/image.image-spec.ts']);
   });
 });

@@ -29,8 +29,9 @@ describe('production start (node dist/src/main.js, NODE_ENV=production)', () => 
       { waitReady: false },
     );
     children.push(child);
+    // Loading the compiled app takes 10 s at a load of 16 on two cores, twice that beside another suite.
     await waitFor(() => child.child.exitCode !== null, {
-      timeoutMs: 20_000,
+      timeoutMs: 60_000,
       what: 'the refused gateway to exit',
     });
     const exit = await child.exited;

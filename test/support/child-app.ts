@@ -84,7 +84,8 @@ export async function startChildApp(
         const res = await fetch(`${baseUrl}/health/ready`).catch(() => undefined);
         return res?.status === 200;
       },
-      { timeoutMs: 30_000, what: 'the child gateway to be ready' },
+      // The compiled app takes over 30 s to come up at a load of 16 on two shared cores.
+      { timeoutMs: 90_000, what: 'the child gateway to be ready' },
     );
   }
   return {
