@@ -1,7 +1,9 @@
 import { Transform } from 'node:stream';
 import { inspect } from 'node:util';
 import { createTransport, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { needsSmtpUtf8 } from '../../common/addresses';
 import { classifyIp, egressGetSocket, type EgressPolicy } from '../../common/egress';
 import type { SmtpPlaintextAuth } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
@@ -13,7 +15,7 @@ import {
   type OutboundEmail,
   type SendResult,
 } from '../mail-transport.interface';
-import { toMailOptions } from '../outbound-message';
+import { recipientsOf, toMailOptions } from '../outbound-message';
 import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_CONNECTION_TIMEOUT_MS,
@@ -147,6 +149,9 @@ export class SmtpTransport implements MailTransport {
   /** Message-ID header → whether the whole message has been streamed into DATA. */
   private readonly dataWritten = new Map<string, boolean>();
   private closed = false;
+  private readonly connection: SMTPPoolOptions;
+  /** Whether the server offers SMTPUTF8, asked once per adapter (a config version). */
+  private smtpUtf8?: Promise<boolean>;
 
   constructor(options: SmtpTransportOptions) {
     if (!options.host || /[\s/]/.test(options.host)) {
@@ -193,6 +198,7 @@ export class SmtpTransport implements MailTransport {
           }
         : {}),
     };
+    this.connection = connection;
     this.mailer = createTransport({ ...connection, pool: true });
     // Marks the moment the last byte of a message went into the DATA stream, after which only the
     // terminating "." and the server's reply remain: a connection lost from then on may have
@@ -242,6 +248,16 @@ export class SmtpTransport implements MailTransport {
         { code: 'FROM_MISMATCH' },
       );
     }
+    // RFC 6531: a UTF-8 local part may only be sent to a server that offers SMTPUTF8; nodemailer
+    // would send it regardless, so without it the attempt fails before any MAIL FROM.
+    const envelope = [from.email, ...(message.envelopeTo ?? recipientsOf(message))];
+    if (envelope.some(needsSmtpUtf8) && !(await this.offersSmtpUtf8())) {
+      throw new DeliveryError(
+        'rejected',
+        'The server does not offer SMTPUTF8 (RFC 6531), which an address with a UTF-8 local part needs: nothing was sent',
+        { code: 'SMTPUTF8_UNSUPPORTED' },
+      );
+    }
     const options = toMailOptions(message, from);
     const key = options.messageId;
     if (key !== undefined) {
@@ -287,6 +303,51 @@ export class SmtpTransport implements MailTransport {
       rejected: info.rejected.map(String),
       refused: refusalsOf(info),
     };
+  }
+
+  private offersSmtpUtf8(): Promise<boolean> {
+    this.smtpUtf8 ??= this.serverExtensions().then(
+      (extensions) => extensions.includes('SMTPUTF8'),
+      (error: unknown) => {
+        this.smtpUtf8 = undefined;
+        throw mapSmtpError(error);
+      },
+    );
+    return this.smtpUtf8;
+  }
+
+  /**
+   * The EHLO extensions (after STARTTLS when there is one) on a connection of its own, through the
+   * same socket path as the pool (egress policy included); nodemailer's pool does not expose them.
+   */
+  private async serverExtensions(): Promise<string[]> {
+    const { getSocket } = this.connection;
+    const socket = await new Promise<{ connection?: unknown }>((resolve, reject) => {
+      if (getSocket === undefined) {
+        resolve({});
+        return;
+      }
+      getSocket(this.connection, (error, info) =>
+        error ? reject(error) : resolve((info ?? {}) as { connection?: unknown }),
+      );
+    });
+    const { pool: _pool, auth: _auth, getSocket: _getSocket, ...options } = this.connection;
+    const probe = new SMTPConnection({
+      ...options,
+      ...(socket.connection === undefined ? {} : { connection: socket.connection }),
+    } as SMTPConnection.Options);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.connect(() => resolve());
+      });
+      // Not in nodemailer's typings: the list it read from EHLO (and uses for SMTPUTF8 itself).
+      return [
+        ...((probe as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []),
+      ];
+    } finally {
+      probe.quit();
+    }
   }
 
   async verify(): Promise<void> {
