@@ -194,16 +194,24 @@ describe('reliability: secrets never leave', () => {
         body: configBody(type, wrong),
       });
       expect(resaved.body.statusCode).toBe(200);
-      // Read-your-writes: the next message goes through the new, wrong secret (polled only to
-      // ride out the first attempt's retry schedule).
-      const failed = await waitFor(
+      // Read-your-writes: the next message goes through the new, wrong secret. Its auth failure
+      // opens the tenant's circuit (README, "Circuit breaker"), so the message stays queued with
+      // the error recorded rather than ending failed.
+      const accepted = await call('POST', '/v1/emails', { token: key.token, body: anEmail() });
+      expect(accepted.status).toBe(202);
+      const id = accepted.body.data.id as string;
+      const refused = await waitFor(
         async () => {
-          const outcome = await sendAndWait(key);
-          return outcome.status === 'failed' ? outcome : undefined;
+          const res = await call('GET', `/v1/emails/${id}`, { token: key.token });
+          const data = res.body.data as { status: string; lastError: { class?: string } | null };
+          return data.lastError?.class === 'auth' ? data : undefined;
         },
-        { timeoutMs: 15_000, what: 'a send with the wrong secret to fail' },
+        { timeoutMs: 20_000, what: 'a send with the wrong secret to fail on auth' },
       );
-      expect(failed).toMatchObject({ status: 'failed', lastError: { class: 'auth' } });
+      expect(refused).toMatchObject({ lastError: { class: 'auth' } });
+      expect(['queued', 'failed']).toContain(refused.status);
+      const health = await call('GET', '/api/v3/get-email-provider', { token: key.token });
+      expect(health.body.data.health).toMatchObject({ state: 'open' });
       await call('GET', '/api/v3/email-provider-history', { token: key.token });
       await call('GET', '/v1/emails', { token: key.token });
     },
