@@ -1,5 +1,6 @@
 import { api, ApiError, serverConfig } from './api.js';
 import { h, time } from './dom.js';
+import { historyRow } from './history.js';
 
 // The provider page: GenAuth's config_email_provider as a form, plus verify, test-send,
 // last verification and the change history. Field names are the seed's (snake_case included).
@@ -821,27 +822,7 @@ export function renderProvider(root, { signal }) {
         historyBody.replaceChildren();
       }
       for (const entry of page.list) {
-        historyBody.append(
-          h(
-            'tr',
-            {},
-            h('td', { dataset: { label: 'When' } }, time(entry.createdAt)),
-            h('td', { dataset: { label: 'Version' } }, String(entry.version)),
-            h('td', { dataset: { label: 'Action' } }, entry.action),
-            h('td', { dataset: { label: 'By key' } }, entry.actorKeyId ?? '—'),
-            h(
-              'td',
-              { dataset: { label: 'Changes' } },
-              h(
-                'ul',
-                { class: 'changes' },
-                Object.entries(entry.changes ?? {}).map(([path, change]) =>
-                  h('li', {}, describeChange(path, change)),
-                ),
-              ),
-            ),
-          ),
-        );
+        historyBody.append(historyRow(entry, describeChange));
       }
       historyCursor = page.nextCursor;
       olderButton.hidden = historyCursor === null;

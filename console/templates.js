@@ -1,5 +1,6 @@
 import { api, ApiError, serverConfig } from './api.js';
-import { h, time } from './dom.js';
+import { h } from './dom.js';
+import { historyRow } from './history.js';
 
 // Templates: GenAuth's 15 email template types (get/update/preview-email-template), edited with a
 // live preview, reset to the default, a test send by template, and the change history.
@@ -712,27 +713,7 @@ export function renderTemplate(root, { type, params, signal }) {
         historyBody.replaceChildren();
       }
       for (const entry of page.list) {
-        historyBody.append(
-          h(
-            'tr',
-            {},
-            h('td', { dataset: { label: 'When' } }, time(entry.createdAt)),
-            h('td', { dataset: { label: 'Version' } }, String(entry.version)),
-            h('td', { dataset: { label: 'Action' } }, entry.action),
-            h('td', { dataset: { label: 'By key' } }, entry.actorKeyId ?? '—'),
-            h(
-              'td',
-              { dataset: { label: 'Changes' } },
-              h(
-                'ul',
-                { class: 'changes' },
-                Object.entries(entry.changes ?? {}).map(([field, change]) =>
-                  h('li', {}, describeChange(field, change)),
-                ),
-              ),
-            ),
-          ),
-        );
+        historyBody.append(historyRow(entry, describeChange));
       }
       historyCursor = page.nextCursor;
       olderButton.hidden = historyCursor === null;
