@@ -320,8 +320,9 @@ describe('console: email templates (issue 21)', () => {
       .locator('#template-history-rows')
       .getByText('customizeEnabled: true → false')
       .waitFor();
+    // The preview re-renders after the reset: wait until the custom markup has left the frame.
+    await frame().locator('#styled').waitFor({ state: 'detached' });
     await frame().locator('body').filter({ hasText: '123456' }).waitFor();
-    await expect(frame().locator('#styled').count()).resolves.toBe(0);
 
     await page.getByRole('link', { name: '← All templates' }).click();
     await page
@@ -343,6 +344,8 @@ describe('console: email templates (issue 21)', () => {
         return root.scrollWidth - root.clientWidth;
       });
     await page.setViewportSize({ width: 390, height: 844 });
+    // From the list, whatever page an earlier test ended on.
+    await page.goto(`${t.baseUrl}/console#/templates`);
     await page.locator('#template-rows tr').nth(14).waitFor();
     await expect(overflow()).resolves.toBeLessThanOrEqual(0);
     await screenshot('console-templates-narrow');
