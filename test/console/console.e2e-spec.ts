@@ -420,9 +420,11 @@ describe('admin console in a real browser (issue 9)', () => {
       enabled: true,
       fallbackOnFailure: true,
     });
-    const history = page.locator('#history-rows tr');
-    await expect(history.count()).resolves.toBeGreaterThanOrEqual(6);
+    // The history reloads after a save: wait for its newest entry, then count.
     await page.locator('#history-rows').getByText('type: sendgrid → custom').waitFor();
+    const history = page.locator('#history-rows tr');
+    await history.nth(5).waitFor();
+    await expect(history.count()).resolves.toBeGreaterThanOrEqual(6);
   });
 
   it('lists messages with their attempts and retries a failed one', async () => {
