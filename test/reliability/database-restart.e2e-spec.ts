@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/config/embedded-postgres';
 import { http, startTestApp, waitFor, type HttpResult, type TestApp } from '../support/test-app';
 import { anEmail, configureSmtp, createKey, newTenantId, type TestKey } from '../factories/emails';
 import { messageIdOf, statusCounts, tally } from './support/outbox';
+import { startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
 
 const CONCURRENCY = 4;
@@ -15,20 +12,18 @@ const CONCURRENCY = 4;
  * it accepted; only the sends in flight at the outage may go out twice, each with its Message-ID.
  */
 describe('reliability: PostgreSQL restarted during sending', () => {
-  let dir: string;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let t: TestApp;
   let sink: SmtpSink;
   let key: TestKey;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mailgate-pg-restart-'));
     [pg, sink] = await Promise.all([
-      startEmbeddedPostgres(dir, () => undefined),
+      startOwnPostgres('mailgate-pg-restart-'),
       startSmtpSink({ delayMs: 15 }),
     ]);
     t = await startTestApp({
-      db: { url: pg.url, name: 'mailgate', drop: async () => undefined },
+      db: pg.testDb,
       env: {
         DISPATCH_CONCURRENCY: String(CONCURRENCY),
         DISPATCH_TENANT_CONCURRENCY: String(CONCURRENCY),
@@ -42,9 +37,8 @@ describe('reliability: PostgreSQL restarted during sending', () => {
 
   afterAll(async () => {
     await t?.close();
-    await pg?.stop();
+    await pg?.remove();
     await sink?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function batch(n: number, label: string): Promise<string[]> {
@@ -92,7 +86,7 @@ describe('reliability: PostgreSQL restarted during sending', () => {
       expect(res.body.requestId).toBe(res.headers.get('x-request-id'));
     }
 
-    pg = await startEmbeddedPostgres(dir, () => undefined, { port: Number(new URL(pg.url).port) });
+    await pg.start();
     await waitFor(async () => (await http(t.baseUrl, 'GET', '/health/ready')).status === 200, {
       timeoutMs: 20_000,
       what: 'ready=200 again',

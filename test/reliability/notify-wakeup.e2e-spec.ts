@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/config/embedded-postgres';
 import { query } from '../support/database';
 import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
 import { anEmail, configureSmtp, createKey, newTenantId, type TestKey } from '../factories/emails';
+import { startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
 
 /** The dispatcher's idle safety poll (src/emails/dispatcher.service.ts IDLE_POLL_MS). */
@@ -21,25 +18,22 @@ const PROMPT_MS = 700;
  * dispatcher, 8 of 10 prompt claims would happen with a probability of about 0.5 %.
  */
 describe('reliability: LISTEN/NOTIFY wakes the dispatcher, before and after a PostgreSQL restart', () => {
-  let dir: string;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let t: TestApp;
   let sink: SmtpSink;
   let key: TestKey;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mailgate-notify-'));
-    [pg, sink] = await Promise.all([startEmbeddedPostgres(dir, () => undefined), startSmtpSink()]);
-    t = await startTestApp({ db: { url: pg.url, name: 'mailgate', drop: async () => undefined } });
+    [pg, sink] = await Promise.all([startOwnPostgres('mailgate-notify-'), startSmtpSink()]);
+    t = await startTestApp({ db: pg.testDb });
     key = await createKey(t, newTenantId());
     await configureSmtp(t, key.token, { port: sink.port, user: 'sender@example.test', pass: 'p' });
   }, 120_000);
 
   afterAll(async () => {
     await t?.close();
-    await pg?.stop();
+    await pg?.remove();
     await sink?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Accept → first attempt started, per message, in ms (the database's own clock for both). */
@@ -82,9 +76,8 @@ describe('reliability: LISTEN/NOTIFY wakes the dispatcher, before and after a Po
   });
 
   it('after a restart the listener reconnects and NOTIFY wakes the dispatcher again', async () => {
-    const port = Number(new URL(pg.url).port);
     await pg.stop();
-    pg = await startEmbeddedPostgres(dir, () => undefined, { port });
+    await pg.start();
     await waitFor(async () => (await http(t.baseUrl, 'GET', '/health/ready')).status === 200, {
       timeoutMs: 20_000,
       what: 'ready=200 again',

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/config/embedded-postgres';
 import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
 import { anEmail, configureSmtp, createKey, newTenantId, type TestKey } from '../factories/emails';
 import { messageIdOf, statusCounts, tally } from './support/outbox';
+import { startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
 
 const IN_FLIGHT = 20;
@@ -16,21 +13,19 @@ const TOTAL = 40;
  * the lease, 0 lost and 0 duplicates, counted by Message-ID at the server.
  */
 describe('reliability: sends finished during a short PostgreSQL outage', () => {
-  let dir: string;
-  let pg: EmbeddedDatabase;
+  let pg: OwnPostgres;
   let t: TestApp;
   let sink: SmtpSink;
   let key: TestKey;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mailgate-pg-outage-'));
     // Each reply takes 1 s, so all the sends in flight are surely mid-DATA when the database stops.
     [pg, sink] = await Promise.all([
-      startEmbeddedPostgres(dir, () => undefined),
+      startOwnPostgres('mailgate-pg-outage-'),
       startSmtpSink({ delayMs: 1_000 }),
     ]);
     t = await startTestApp({
-      db: { url: pg.url, name: 'mailgate', drop: async () => undefined },
+      db: pg.testDb,
       env: {
         DISPATCH_CONCURRENCY: String(IN_FLIGHT),
         DISPATCH_TENANT_CONCURRENCY: String(IN_FLIGHT),
@@ -50,9 +45,8 @@ describe('reliability: sends finished during a short PostgreSQL outage', () => {
 
   afterAll(async () => {
     await t?.close();
-    await pg?.stop();
+    await pg?.remove();
     await sink?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('records what was sent while the database was down: 0 lost, 0 sent twice', async () => {
@@ -80,7 +74,7 @@ describe('reliability: sends finished during a short PostgreSQL outage', () => {
     });
     const ackedWhileDown = sink.messageIds.length;
     const downFor = Date.now();
-    pg = await startEmbeddedPostgres(dir, () => undefined, { port: Number(new URL(pg.url).port) });
+    await pg.start();
     console.log(
       `outage: ${ackedWhileDown} sends acknowledged while PostgreSQL was down; restart took ${Date.now() - downFor} ms`,
     );
