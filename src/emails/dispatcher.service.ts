@@ -21,6 +21,7 @@ import type {
 } from '../transports/mail-transport.interface';
 import {
   EmailMessagesRepository,
+  type RecipientPlanRow,
   OUTBOX_CHANNEL,
   type ClaimedMessage,
   type StoredError,
@@ -280,9 +281,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let claimed = 0;
+      let walkCut = false;
       if (free > 0 && !this.lifecycle.draining) {
         try {
-          const { messages, lastServed } = await this.repo.claim(
+          const { messages, lastServed, ...claim } = await this.repo.claim(
             free,
             leaseMs,
             this.workerId,
@@ -293,10 +295,20 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
             lastServed,
           );
           const claimedAt = Date.now();
+          // One round trip for the whole claim; each send awaits its own part of it.
+          const plans = this.repo.recipientPlans(
+            messages.map((m) => ({
+              tenantId: m.tenantId,
+              id: m.id,
+              keys: recipientsOf(m.payload).map(suppressionKey),
+            })),
+          );
+          plans.catch(() => undefined); // each process() sees the failure itself
           for (const message of messages) {
-            this.track(message.tenantId, this.process(message, claimedAt));
+            this.track(message.tenantId, this.process(message, claimedAt, plans));
           }
           claimed = messages.length;
+          walkCut = claim.walkCut;
         } catch (error) {
           this.log.error({ err: error }, 'claim failed; retrying');
           await this.sleep(1_000);
@@ -308,7 +320,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       }
       stalled = claimed === 0 && pastDue ? stalled + 1 : 0;
       pastDue = false;
-      if (claimed > 0 && claimed < free) {
+      if (claimed > 0 && claimed < free && walkCut) {
         // Tenants past this claim's walk may have due work; a claim that finds nothing sleeps.
         continue;
       }
@@ -351,8 +363,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       )
       .finally(() => {
         this.inflight.delete(tracked);
-        this.tenants.finished(tenantId);
-        this.wake();
+        if (this.tenants.finished(tenantId)) {
+          this.wake();
+        }
       });
     this.inflight.add(tracked);
   }
@@ -391,17 +404,17 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private async process(claimed: ClaimedMessage, claimedAt: number): Promise<void> {
+  private async process(
+    claimed: ClaimedMessage,
+    claimedAt: number,
+    plans: Promise<Map<string, RecipientPlanRow>>,
+  ): Promise<void> {
     const { leaseMs } = this.env.dispatch;
     // A send must start in the first half of the lease and settle before its end.
     const deadlines = { startBy: claimedAt + leaseMs / 2, settleBy: claimedAt + leaseMs * 0.9 };
     // Suppressed recipients are not attempted; recipients final on an earlier attempt neither.
     const all = recipientsOf(claimed.payload);
-    const stored = await this.repo.recipientPlan(
-      claimed.tenantId,
-      claimed.id,
-      all.map(suppressionKey),
-    );
+    const stored = (await plans).get(claimed.id) ?? { recipients: null, suppressed: [] };
     const { attempt, outcome } = planAttempt(all, stored.recipients, new Set(stored.suppressed));
     const message: PlannedMessage = {
       ...claimed,

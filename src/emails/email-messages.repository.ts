@@ -174,9 +174,11 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
     LEFT JOIN unnest($5::text[], $6::int[]) AS k(tenant_id, free) ON k.tenant_id = w.tenant_id
     LEFT JOIN LATERAL (${CIRCUIT_CAP}) g ON true
     CROSS JOIN LATERAL (
+      -- Equality on tenant_id plus a bound on (tenant_id, next_attempt_at) that only
+      -- email_messages_tenant_due_idx can use: without it, plans were seen scanning the global due
+      -- index or sorting a tenant's whole backlog (with and without statistics).
       SELECT m.id FROM email_messages m
-      WHERE m.status = 'queued'
-        AND (m.tenant_id, m.next_attempt_at) >= (w.tenant_id, '-infinity'::timestamptz)
+      WHERE m.status = 'queued' AND m.tenant_id = w.tenant_id
         AND (m.tenant_id, m.next_attempt_at) <= (w.tenant_id, now())
       ORDER BY m.tenant_id, m.next_attempt_at
       LIMIT least(coalesce(k.free, $7::int), coalesce(g.cap, $7::int))
@@ -196,6 +198,7 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   -- every config change answered before the message was accepted.
   -- The circuit of that same config version (CircuitBreaker decides each message with it).
   SELECT claimed.id, claimed.tenant_id, claimed.payload, claimed.attempts, queued.step,
+         (SELECT max(step) FROM walk) AS walked,
          coalesce(c.version, 0) AS config_version,
          CASE WHEN h.state IS NULL OR NOT c.enabled THEN 'closed'
               WHEN h.state = 'closed' THEN CASE WHEN h.consecutive_failures > 0 THEN 'counting' ELSE 'closed' END
@@ -208,6 +211,12 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   LEFT JOIN queued ON queued.id = claimed.id
   LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id
   LEFT JOIN provider_health h ON h.tenant_id = claimed.tenant_id AND h.config_version = c.version`;
+
+/** A claimed message's recipients' states so far and its suppressed recipients' keys. */
+export interface RecipientPlanRow {
+  recipients: Record<string, RecipientRecord> | null;
+  suppressed: string[];
+}
 
 /** A row about to be inserted. */
 interface NewRow {
@@ -564,7 +573,7 @@ export class EmailMessagesRepository {
     leaseMs: number,
     workerId: string,
     tenants: TenantClaimLimits,
-  ): Promise<{ messages: ClaimedMessage[]; lastServed?: string }> {
+  ): Promise<{ messages: ClaimedMessage[]; lastServed?: string; walkCut: boolean }> {
     const rows: Array<{
       id: string;
       tenant_id: string;
@@ -572,6 +581,7 @@ export class EmailMessagesRepository {
       attempts: number;
       config_version: number;
       step: number | null;
+      walked: number | null;
       circuit: ClaimCircuit;
       circuit_retry_at: Date | null;
     }> = await this.prepared('mailgate_claim', CLAIM_STATEMENT, [
@@ -601,6 +611,8 @@ export class EmailMessagesRepository {
         circuitRetryAt: r.circuit_retry_at,
       })),
       lastServed: lastServed?.tenantId,
+      // The walk stopped at its bound: tenants past it may have due work.
+      walkCut: (rows[0]?.walked ?? 0) >= CLAIM_MAX_TENANTS_WALKED,
     };
   }
 
@@ -710,26 +722,27 @@ export class EmailMessagesRepository {
   }
 
   /**
-   * The message's recipients' states and which of `keys` (suppression keys) are suppressed, in
-   * one round trip before an attempt.
+   * For each claimed message: its recipients' states and which of its `keys` (suppression keys)
+   * are suppressed, for a whole claim in one round trip before the attempts.
    */
-  async recipientPlan(
-    tenantId: string,
-    id: string,
-    keys: string[],
-  ): Promise<{ recipients: Record<string, RecipientRecord> | null; suppressed: string[] }> {
-    const rows: Array<{
-      recipients: Record<string, RecipientRecord> | null;
-      suppressed: string[];
-    }> = await this.prepared(
-      'mailgate_recipient_plan',
-      `SELECT m.recipients,
-                ARRAY(SELECT s.address FROM suppressions s
-                      WHERE s.tenant_id = $1 AND s.address = ANY($3::text[])) AS suppressed
-         FROM email_messages m WHERE m.tenant_id = $1 AND m.id = $2`,
-      [tenantId, id, keys],
+  async recipientPlans(
+    messages: Array<{ tenantId: string; id: string; keys: string[] }>,
+  ): Promise<Map<string, RecipientPlanRow>> {
+    const rows: Array<RecipientPlanRow & { id: string }> = await this.prepared(
+      'mailgate_recipient_plans',
+      `SELECT p.id, m.recipients,
+              ARRAY(SELECT s.address FROM suppressions s
+                    WHERE s.tenant_id = p.tenant_id
+                      AND s.address IN (SELECT jsonb_array_elements_text(p.keys))) AS suppressed
+         FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) AS p(tenant_id, id, keys)
+         LEFT JOIN email_messages m ON m.tenant_id = p.tenant_id AND m.id = p.id`,
+      [
+        messages.map((m) => m.tenantId),
+        messages.map((m) => m.id),
+        messages.map((m) => JSON.stringify(m.keys)),
+      ],
     );
-    return rows[0] ?? { recipients: null, suppressed: [] };
+    return new Map(rows.map(({ id, ...plan }) => [id, plan]));
   }
 
   /**

@@ -14,8 +14,9 @@ const MAX_REMEMBERED = 10_000;
 
 /**
  * Per-replica fair share: in-flight sends per tenant never exceed DISPATCH_TENANT_CONCURRENCY,
- * nor what the tenant's transport can start before a lease ends (twice its concurrency: one send
- * in progress and one ready per connection), and claims serve tenants in turn (a cursor).
+ * nor what the tenant's transport can start before a lease ends (three times its concurrency: one
+ * send in progress and two ready per connection, so a connection never waits on a claim), and
+ * claims serve tenants in turn (a cursor).
  */
 export class TenantSlots {
   private readonly inflight = new Map<string, number>();
@@ -52,13 +53,19 @@ export class TenantSlots {
     }
   }
 
-  finished(tenantId: string): void {
+  /**
+   * Records a finished send. True when a claim is worth making for this tenant: half its slots
+   * are free, so one claim refills several at once while the other half keeps its connections
+   * busy (a claim per finished send costs a statement per message).
+   */
+  finished(tenantId: string): boolean {
     const busy = (this.inflight.get(tenantId) ?? 1) - 1;
     if (busy <= 0) {
       this.inflight.delete(tenantId);
     } else {
       this.inflight.set(tenantId, busy);
     }
+    return busy <= Math.floor(this.capacityOf(tenantId) / 2);
   }
 
   /** What the tenant's current transport can start within a lease. */
@@ -66,7 +73,7 @@ export class TenantSlots {
     if (this.capacity.size >= MAX_REMEMBERED && !this.capacity.has(tenantId)) {
       this.capacity.clear();
     }
-    this.capacity.set(tenantId, Math.max(1, transportConcurrency * 2));
+    this.capacity.set(tenantId, Math.max(1, transportConcurrency * 3));
   }
 
   inFlight(tenantId: string): number {
