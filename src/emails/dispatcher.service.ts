@@ -59,8 +59,11 @@ export type OpenedMessage = Omit<ClaimedMessage, 'payload'> & { payload: EmailPa
 /** A claimed message with the recipients this attempt goes to (the rest are final or suppressed). */
 export interface PlannedMessage extends ClaimedMessage {
   plan: { all: string[]; attempt: string[]; outcome: Outcome };
-  /** Epoch ms when this worker's lease runs out: bookkeeping is retried until then. */
+  /** Epoch ms when this worker claimed it, and when its lease runs out (bookkeeping retried until then). */
+  claimedAt: number;
   leaseEnd: number;
+  /** Frees the tenant's slot (idempotent): once the send succeeded, another may start. */
+  releaseSlot: () => void;
 }
 
 export function toOutbound(
@@ -305,7 +308,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           );
           plans.catch(() => undefined); // each process() sees the failure itself
           for (const message of messages) {
-            this.track(message.tenantId, this.process(message, claimedAt, plans));
+            const slot = this.tenantSlot(message.tenantId);
+            this.track(slot, this.process(message, claimedAt, plans, slot));
           }
           claimed = messages.length;
           walkCut = claim.walkCut;
@@ -356,16 +360,30 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private track(tenantId: string, work: Promise<void>): void {
+  /**
+   * Gives a claimed message's tenant slot back, once: when its send settles (bookkeeping after it
+   * holds no connection), or when its processing ends otherwise.
+   */
+  private tenantSlot(tenantId: string): () => void {
+    let held = true;
+    return () => {
+      if (held) {
+        held = false;
+        if (this.tenants.finished(tenantId)) {
+          this.wake();
+        }
+      }
+    };
+  }
+
+  private track(releaseSlot: () => void, work: Promise<void>): void {
     const tracked = work
       .catch((error: unknown) =>
         this.log.error({ err: error }, 'dispatch bookkeeping failed; the lease will expire'),
       )
       .finally(() => {
         this.inflight.delete(tracked);
-        if (this.tenants.finished(tenantId)) {
-          this.wake();
-        }
+        releaseSlot();
       });
     this.inflight.add(tracked);
   }
@@ -379,16 +397,25 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     message: PlannedMessage,
     startBy: number,
     settleBy: number,
-  ): Promise<SendResult | null> {
+    ticket: CircuitTicket | null,
+    failureRecorded: Promise<void>,
+  ): Promise<SendResult | null | { heldUntil: Date }> {
     // A sensitive message's content exists in clear only here, for the send.
     const payload = this.sealer.open(message.tenantId, message.payload);
     if (!(await this.transportSlots.acquire(transport, startBy))) {
       return null;
     }
+    const heldUntil = this.breaker.heldBack(ticket, message.claimedAt);
+    if (heldUntil !== null) {
+      this.transportSlots.release(transport);
+      return { heldUntil };
+    }
     const sending = transport.send(toOutbound({ ...message, payload }));
-    // The slot is held until the adapter is really done, even if the backstop gave up first.
+    // The slot is held until the adapter is really done, even if the backstop gave up first, and
+    // after a failure until the breaker has counted it: the next message waiting for this slot
+    // checks heldBack() only then, so it does not connect to a provider that just opened.
     const release = (): void => this.transportSlots.release(transport);
-    sending.then(release, release);
+    sending.then(release, () => void failureRecorded.then(release));
     let timer: NodeJS.Timeout | undefined;
     // Transports bound their own timeouts; this is the backstop that keeps the lease meaningful.
     const backstop = new Promise<never>((_, reject) => {
@@ -408,6 +435,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     claimed: ClaimedMessage,
     claimedAt: number,
     plans: Promise<Map<string, RecipientPlanRow>>,
+    releaseSlot: () => void,
   ): Promise<void> {
     const { leaseMs } = this.env.dispatch;
     // A send must start in the first half of the lease and settle before its end.
@@ -419,6 +447,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const message: PlannedMessage = {
       ...claimed,
       plan: { all, attempt, outcome },
+      releaseSlot,
+      claimedAt,
       // A margin before the row's own lease: another replica may take it over from then on.
       leaseEnd: claimedAt + leaseMs * 0.95,
     };
@@ -489,21 +519,44 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
     const startedAt = new Date();
     let result: SendResult;
+    let recordFailure: () => void = () => undefined;
+    const failureRecorded = new Promise<void>((resolve) => (recordFailure = resolve));
     try {
-      const sending = await this.send(transport, message, deadlines.startBy, deadlines.settleBy);
+      const sending = await this.send(
+        transport,
+        message,
+        deadlines.startBy,
+        deadlines.settleBy,
+        ticket,
+        failureRecorded,
+      );
       if (sending === null) {
         await this.breaker.released(ticket);
         await this.withdraw(message, transport);
         return;
       }
+      if ('heldUntil' in sending) {
+        // The circuit opened while this message waited for a connection: back to the queue.
+        await this.durably(message, () =>
+          this.repo.unclaim(message.id, this.workerId, sending.heldUntil),
+        );
+        return;
+      }
       result = sending;
     } catch (error) {
       const failure = asDeliveryError(error);
-      await this.breaker.failed(ticket, failure);
+      try {
+        await this.breaker.failed(ticket, failure);
+      } finally {
+        recordFailure();
+      }
       await this.handleFailure(message, transport.name, route, startedAt, failure);
       return;
     }
     await this.breaker.succeeded(ticket);
+    // Sent: the rest is bookkeeping, which holds no connection. (A failure keeps the slot until
+    // the breaker has counted it, or the next claim would try the failing provider again.)
+    message.releaseSlot();
     // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
     const { maxAttempts, retryBaseMs } = this.env.dispatch;
     const sent = sentOutcome(message.plan.attempt, result, {

@@ -142,9 +142,10 @@ const CIRCUIT_CAP = `SELECT CASE
  * 3. queued: for each walked tenant, its oldest due rows up to its limit, from the same index;
  *    none while its provider's circuit is open, one when it is due for its probe (CIRCUIT_CAP).
  * The cost follows the rows claimed and tenants walked, never the backlog (bench/README.md).
- * Conditions are written as row comparisons on (tenant_id, next_attempt_at) with that order:
- * only the partial index can serve them, so the planner cannot drift to an index over all rows
- * (sent ones included) or to the global due index, which read the whole backlog of a tenant.
+ * Conditions are written as row comparisons on (tenant_id, next_attempt_at) with that order (and,
+ * in `queued`, equality on tenant_id as well): only the partial index serves them in order, so the
+ * planner cannot drift to an index over all rows (sent ones included) or to the global due index,
+ * which read the whole backlog of a tenant (both seen, with and without statistics).
  */
 export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
     SELECT id FROM email_messages
@@ -174,9 +175,6 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
     LEFT JOIN unnest($5::text[], $6::int[]) AS k(tenant_id, free) ON k.tenant_id = w.tenant_id
     LEFT JOIN LATERAL (${CIRCUIT_CAP}) g ON true
     CROSS JOIN LATERAL (
-      -- Equality on tenant_id plus a bound on (tenant_id, next_attempt_at) that only
-      -- email_messages_tenant_due_idx can use: without it, plans were seen scanning the global due
-      -- index or sorting a tenant's whole backlog (with and without statistics).
       SELECT m.id FROM email_messages m
       WHERE m.status = 'queued' AND m.tenant_id = w.tenant_id
         AND (m.tenant_id, m.next_attempt_at) <= (w.tenant_id, now())

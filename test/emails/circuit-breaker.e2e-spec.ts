@@ -61,6 +61,15 @@ async function attemptsSpent(db: TestDatabase, tenantId: string): Promise<number
   return row.n;
 }
 
+/**
+ * Connections after the first `n` (the failures that opened the circuit) made before `until`. By
+ * index, not by the open's timestamp: the failure that opens it is recorded within a millisecond
+ * of its own connection, closer than the two clocks' rounding.
+ */
+function connectionsAfter(smtp: SwitchableSmtp, n: number, until: number): number {
+  return smtp.connectedAt.slice(n).filter((at) => at < until).length;
+}
+
 /** Connections the server saw in [from, to) (milliseconds since the epoch). */
 function connectionsBetween(smtp: SwitchableSmtp, from: number, to: number): number {
   return smtp.connectedAt.filter((at) => at >= from && at < to).length;
@@ -128,7 +137,7 @@ describe('circuit breaker per tenant provider', () => {
       { timeoutMs: 10_000, what: 'the failed probe re-opening the circuit' },
     );
     expect(smtp.connectedAt).toHaveLength(6);
-    expect(connectionsBetween(smtp, since, retryAt)).toBe(0);
+    expect(connectionsAfter(smtp, 5, retryAt)).toBe(0);
     expect(smtp.connectedAt[5]).toBeGreaterThanOrEqual(retryAt);
     const since2 = Date.parse(reopened.since);
     const retryAt2 = Date.parse(reopened.retryAt ?? '');
@@ -142,7 +151,7 @@ describe('circuit breaker per tenant provider', () => {
       timeoutMs: 20_000,
       what: 'the backlog delivered',
     });
-    expect(connectionsBetween(smtp, since2, retryAt2)).toBe(0);
+    expect(connectionsAfter(smtp, 6, retryAt2)).toBe(0);
     expect(smtp.messages[0].connections).toBe(7);
     expect(new Set(smtp.messages.map((m) => m.messageId))).toEqual(
       new Set(ids.map((id) => `<${id}@example.test>`)),
@@ -160,6 +169,45 @@ describe('circuit breaker per tenant provider', () => {
       [tenantId],
     );
     expect(worst.max).toBeLessThanOrEqual(3);
+  }, 60_000);
+
+  it('messages already claimed and waiting for a connection when it opens do not connect', async () => {
+    const smtp = await startSwitchableSmtp('down');
+    servers.push(smtp);
+    // One connection, up to three sends claimed behind it (admitted while the circuit counted).
+    const t = await startTestApp({
+      db,
+      env: { ...BREAKER_ENV, DISPATCH_CONCURRENCY: '8', DISPATCH_TENANT_CONCURRENCY: '8' },
+    });
+    apps.push(t);
+    const tenantId = newTenantId();
+    const key = await createKey(t, tenantId);
+    await configureSmtp(
+      t,
+      key.token,
+      { port: smtp.port, user: 'u@example.test', pass: 'p' },
+      { concurrency: { maxConnections: 1 } },
+    );
+    await send(t, key, 20);
+    const opened = await waitFor(
+      async () => {
+        const h = await health(t, key);
+        return h.state === 'open' ? h : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the circuit open' },
+    );
+    const retryAt = Date.parse(opened.retryAt ?? '');
+    await waitFor(
+      async () => {
+        const h = await health(t, key);
+        return h.state === 'open' && h.since !== opened.since ? h : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the failed probe re-opening the circuit' },
+    );
+    expect(connectionsAfter(smtp, 5, retryAt)).toBe(0);
+    expect(smtp.connectedAt).toHaveLength(6);
+    // The held ones went back to the queue with their attempts: five failures and one probe.
+    expect(await attemptsSpent(db, tenantId)).toBe(6);
   }, 60_000);
 
   it('two gateway instances share the circuit: one opens it, the other does not send either', async () => {
@@ -200,7 +248,7 @@ describe('circuit breaker per tenant provider', () => {
       },
       { timeoutMs: 25_000, what: 'the failed probe re-opening the circuit' },
     );
-    expect(connectionsBetween(smtp, since, retryAt)).toBe(0);
+    expect(connectionsAfter(smtp, 5, retryAt)).toBe(0);
     expect(connectionsBetween(smtp, retryAt, Date.parse(reopened.since))).toBe(1);
 
     smtp.mode = 'up';

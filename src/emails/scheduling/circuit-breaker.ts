@@ -54,6 +54,8 @@ export class CircuitBreaker {
   private readonly log: Logger;
   /** Tenants whose circuit had failures recorded by this replica since its last reset (version). */
   private readonly dirty = new Map<string, number>();
+  /** Circuits this replica opened: when, and until when (ms; Infinity for auth). */
+  private readonly opened = new Map<string, { configVersion: number; at: number; until: number }>();
 
   constructor(
     private readonly repo: CircuitBreakerRepository,
@@ -114,6 +116,31 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * Checked once a send has its connection slot: a message claimed while the circuit was still
+   * counting must not reach a provider that this replica has seen open since (a claim after that
+   * read the circuit itself). Answers when the message is due again, or null to go ahead (probes
+   * always go).
+   */
+  heldBack(ticket: CircuitTicket | null, claimedAt: number): Date | null {
+    if (ticket === null || ticket.probe) {
+      return null;
+    }
+    const open = this.opened.get(ticket.key.tenantId);
+    if (
+      open === undefined ||
+      open.configVersion !== ticket.key.configVersion ||
+      open.at < claimedAt
+    ) {
+      return null;
+    }
+    if (Date.now() >= open.until) {
+      this.opened.delete(ticket.key.tenantId);
+      return null;
+    }
+    return new Date(Number.isFinite(open.until) ? open.until : Date.now());
+  }
+
   /** The provider took the message: the circuit closes (a write only when something is counted). */
   async succeeded(ticket: CircuitTicket | null): Promise<void> {
     if (ticket === null || !ticket.dirty) {
@@ -123,6 +150,9 @@ export class CircuitBreaker {
       const before = await this.repo.succeeded(ticket.key);
       if (this.dirty.get(ticket.key.tenantId) === ticket.key.configVersion) {
         this.dirty.delete(ticket.key.tenantId);
+      }
+      if (this.opened.get(ticket.key.tenantId)?.configVersion === ticket.key.configVersion) {
+        this.opened.delete(ticket.key.tenantId);
       }
       if (before !== null) {
         this.transitioned(ticket.key, { from: before, to: 'closed', reason: null });
@@ -168,6 +198,13 @@ export class CircuitBreaker {
       );
       if (transition !== null) {
         this.transitioned(ticket.key, transition);
+        if (transition.to === 'open') {
+          this.opened.set(ticket.key.tenantId, {
+            configVersion: ticket.key.configVersion,
+            at: Date.now(),
+            until: transition.retryAt?.getTime() ?? Number.POSITIVE_INFINITY,
+          });
+        }
       }
     } catch (failure) {
       this.log.warn({ err: failure, tenantId: ticket.key.tenantId }, 'could not record a failure');
