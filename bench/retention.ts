@@ -101,10 +101,10 @@ async function purge(server: BenchDatabaseServer): Promise<Record<string, string
                                      'html', '<p>' || repeat('Your code is 482913. ', 30) || '</p>'),
                   1200, now()
            FROM generate_series(1, $1) AS i
-           RETURNING id
+           RETURNING id, tenant_id
          )
-         INSERT INTO email_attempts (message_id, attempt_no, transport, outcome, started_at, duration_ms)
-         SELECT id, 1, 'provider:custom', 'sent', now(), 12 FROM m`,
+         INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, started_at, duration_ms)
+         SELECT tenant_id, id, 1, 'provider:custom', 'sent', now(), 12 FROM m`,
         [Math.min(20_000, rows - done)],
       );
     }
