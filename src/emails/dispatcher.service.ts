@@ -20,12 +20,12 @@ import type {
   SendResult,
 } from '../transports/mail-transport.interface';
 import {
-  EmailMessagesRepository,
+  EmailDispatchRepository,
   type RecipientPlanRow,
-  OUTBOX_CHANNEL,
   type ClaimedMessage,
   type StoredError,
-} from './email-messages.repository';
+} from './email-dispatch.repository';
+import { OUTBOX_CHANNEL } from './emails.constants';
 import { suppressionKey } from '../suppressions/suppression-address';
 import { ContentSealer } from './content-sealer';
 import type { EmailPayload } from './email-request.validator';
@@ -152,7 +152,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly transportSlots = new TransportSlots();
 
   constructor(
-    private readonly repo: EmailMessagesRepository,
+    private readonly repo: EmailDispatchRepository,
     private readonly resolver: TransportResolver,
     private readonly lifecycle: LifecycleService,
     @Inject(APP_ENV) private readonly env: ReadyEnv,

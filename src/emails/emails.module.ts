@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
+import { DatabaseModule } from '../config/database.module';
 import { ProviderConfigModule } from '../provider-config/provider-config.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { TransportsModule } from '../transports/transports.module';
 import { ContentSealer } from './content-sealer';
 import { DispatcherService } from './dispatcher.service';
-import { EmailMessagesRepository } from './email-messages.repository';
+import { EmailAcceptRepository } from './email-accept.repository';
+import { EmailDispatchRepository } from './email-dispatch.repository';
+import { EmailReadsRepository } from './email-reads.repository';
 import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
 import { CircuitBreaker } from './scheduling/circuit-breaker';
@@ -14,10 +17,12 @@ import { SendRateGate } from './scheduling/send-rate-gate';
 import { TransportResolver } from './transport-resolver';
 
 @Module({
-  imports: [ProviderConfigModule, TransportsModule, TenancyModule, TemplatesModule],
+  imports: [DatabaseModule, ProviderConfigModule, TransportsModule, TenancyModule, TemplatesModule],
   controllers: [EmailsController],
   providers: [
-    EmailMessagesRepository,
+    EmailAcceptRepository,
+    EmailDispatchRepository,
+    EmailReadsRepository,
     EmailsService,
     TransportResolver,
     DispatcherService,

@@ -14,11 +14,8 @@ import { EmailTemplatesService } from '../templates/email-templates.service';
 import { ContentSealer, isSealed } from './content-sealer';
 import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
 import { validateWithTemplate } from './template-send';
-import {
-  EmailMessagesRepository,
-  type AttemptRow,
-  type MessageRow,
-} from './email-messages.repository';
+import { EmailAcceptRepository } from './email-accept.repository';
+import { EmailReadsRepository, type AttemptRow, type MessageRow } from './email-reads.repository';
 import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
 import { recipientsOf } from './recipient-outcomes';
 
@@ -205,7 +202,8 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 @Injectable()
 export class EmailsService {
   constructor(
-    private readonly repo: EmailMessagesRepository,
+    private readonly accepts: EmailAcceptRepository,
+    private readonly reads: EmailReadsRepository,
     private readonly tenants: TenantsService,
     @Inject(APP_ENV) private readonly env: AppEnv,
     private readonly metrics: MetricsService,
@@ -333,7 +331,7 @@ export class EmailsService {
       idempotencyKey === undefined
         ? undefined
         : { key: idempotencyKey, hash: this.sealer.requestHash(request, email.sensitive, sha256) };
-    const inserted = await this.repo.insertOne(
+    const inserted = await this.accepts.insertOne(
       tenantId,
       this.sealer.seal(tenantId, email),
       idempotency,
@@ -396,7 +394,7 @@ export class EmailsService {
       results.sort((a, b) => a.index - b.index);
       throw new ValidationException(results.flatMap((r) => ('errors' in r ? r.errors : [])));
     }
-    const ids = await this.repo.insertMany(
+    const ids = await this.accepts.insertMany(
       tenantId,
       valid.map((v) => this.sealer.seal(tenantId, v.value)),
     );
@@ -407,11 +405,11 @@ export class EmailsService {
   }
 
   async get(principal: Principal, id: string): Promise<EmailView> {
-    const row = UUID_RE.test(id) ? await this.repo.findById(principal.tenantId, id, true) : null;
+    const row = UUID_RE.test(id) ? await this.reads.findById(principal.tenantId, id, true) : null;
     if (row === null) {
       throw new AppException(ApiCode.NotFound, 'Email not found');
     }
-    return viewOf(row, await this.repo.attemptsOf(row.id));
+    return viewOf(row, await this.reads.attemptsOf(row.id));
   }
 
   async list(
@@ -436,7 +434,7 @@ export class EmailsService {
     if (errors.length > 0) {
       throw new ValidationException(errors);
     }
-    const rows = await this.repo.list(principal.tenantId, {
+    const rows = await this.reads.list(principal.tenantId, {
       status: query.status as EmailStatus | undefined,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       limit: limit + 1,
@@ -450,7 +448,7 @@ export class EmailsService {
 
   async retry(principal: Principal, id: string): Promise<AcceptedEmail> {
     const outcome = UUID_RE.test(id)
-      ? await this.repo.requeueFailed(principal.tenantId, id)
+      ? await this.accepts.requeueFailed(principal.tenantId, id)
       : 'not_found';
     switch (outcome) {
       case 'requeued':
@@ -472,7 +470,7 @@ export class EmailsService {
     const deadline = Date.now() + Math.min(seconds, MAX_WAIT_SECONDS) * 1000;
     let delay = 25;
     while (Date.now() < deadline) {
-      const status = await this.repo.statusOf(principal.tenantId, id);
+      const status = await this.reads.statusOf(principal.tenantId, id);
       if (status !== null && isFinalStatus(status)) {
         return this.get(principal, id);
       }

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database } from '../config/database';
 
 export interface EmailEventRow {
   id: string;
@@ -15,11 +13,7 @@ export interface EmailEventRow {
 /** Reads of the `email_events` timeline (writes happen with the state change they describe). */
 @Injectable()
 export class EmailEventsRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
+  constructor(private readonly db: Database) {}
 
   /** Oldest first; keyset on the event id. null when the message is not the tenant's. */
   async list(
@@ -27,7 +21,7 @@ export class EmailEventsRepository {
     messageId: string,
     options: { after?: string; limit: number },
   ): Promise<EmailEventRow[] | null> {
-    const { rows } = await this.pool.query<EmailEventRow & { found: boolean }>(
+    const rows = await this.db.query<EmailEventRow>(
       `SELECT e.id::text AS id, e.recipient, e.type, e.occurred_at, e.source, e.data
        FROM email_messages m
        JOIN email_events e ON e.tenant_id = m.tenant_id AND e.message_id = m.id
@@ -39,10 +33,10 @@ export class EmailEventsRepository {
     if (rows.length > 0) {
       return rows;
     }
-    const exists = await this.pool.query(
+    const exists = await this.db.query(
       'SELECT 1 FROM email_messages WHERE tenant_id = $1 AND id = $2',
       [tenantId, messageId],
     );
-    return exists.rowCount === 0 ? null : [];
+    return exists.length === 0 ? null : [];
   }
 }

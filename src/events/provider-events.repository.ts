@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database } from '../config/database';
 import { suppressionKey } from '../suppressions/suppression-address';
 import type { EmailEventType } from './email-event-type.enum';
 import type { MappedEvent } from './sendgrid-events';
@@ -59,15 +57,11 @@ export interface ApplyResult {
 
 @Injectable()
 export class ProviderEventsRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
+  constructor(private readonly db: Database) {}
 
   /** The tenant's SendGrid verification key; null when none is saved (or no SendGrid config). */
   async sendGridVerificationKey(tenantId: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ key: string | null }>(
+    const rows = await this.db.query<{ key: string | null }>(
       `SELECT config->'sendGridConfig'->>'webhookVerificationKey' AS key
        FROM email_provider_configs WHERE tenant_id = $1`,
       [tenantId],
@@ -83,14 +77,12 @@ export class ProviderEventsRepository {
   ): Promise<ApplyResult & { storedTypes: Array<{ type: EmailEventType }> }> {
     const result = { received: events.length, stored: 0, duplicates: 0, unmatched: 0 };
     const storedTypes: Array<{ type: EmailEventType }> = [];
-    const client: PoolClient = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.db.transaction(async (tx) => {
       for (const event of events) {
-        const { rows } = await client.query<{ matched: number; stored: number }>({
-          name: 'mailgate_apply_provider_event',
-          text: APPLY_EVENT,
-          values: [
+        const rows = await tx.prepared<{ matched: number; stored: number }>(
+          'mailgate_apply_provider_event',
+          APPLY_EVENT,
+          [
             tenantId,
             event.messageId,
             event.providerMessageId,
@@ -109,7 +101,7 @@ export class ProviderEventsRepository {
               ? null
               : { event: event.data.event, reason: event.state?.reason },
           ],
-        });
+        );
         const { matched, stored } = rows[0];
         result.stored += stored;
         if (stored > 0) {
@@ -118,13 +110,7 @@ export class ProviderEventsRepository {
         result.unmatched += matched === 0 ? 1 : 0;
         result.duplicates += matched === 1 && stored === 0 ? 1 : 0;
       }
-      await client.query('COMMIT');
       return { ...result, storedTypes };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

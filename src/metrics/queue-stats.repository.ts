@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Database } from '../config/database';
 import { QUEUE_STATS_TIMEOUT_MS } from './metrics.constants';
 
 export interface QueueStats {
@@ -37,19 +37,19 @@ const QUEUE_STATS_SQL = `
 
 @Injectable()
 export class QueueStatsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: Database) {}
 
   async read(): Promise<QueueStats> {
-    return this.db.transaction(async (manager) => {
+    return this.db.transaction(async (tx) => {
       // SET LOCAL: the server gives up on a slow read instead of piling up scrapes behind it.
-      await manager.query(`SET LOCAL statement_timeout = ${QUEUE_STATS_TIMEOUT_MS}`);
-      const rows: Array<{
+      await tx.query(`SET LOCAL statement_timeout = ${QUEUE_STATS_TIMEOUT_MS}`);
+      const rows = await tx.query<{
         queued: number;
         sending: number;
         oldest_age: number;
         due_lag: number;
         circuits: QueueStats['circuits'];
-      }> = await manager.query(QUEUE_STATS_SQL);
+      }>(QUEUE_STATS_SQL);
       const row = rows[0];
       return {
         queued: row.queued,

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database, type Connection } from '../config/database';
 
 /** Arbitrary but fixed, beside MIGRATION_LOCK_ID: one purge at a time across replicas. */
 export const PURGE_LOCK_ID = 7_305_114_023;
@@ -21,18 +19,18 @@ export interface DeletedMessages {
 
 /** A pooled connection holding the purge lock; release() unlocks and returns it to the pool. */
 export class PurgeSession {
-  constructor(private readonly client: PoolClient) {}
+  constructor(private readonly connection: Connection) {}
 
   private async batch<T>(text: string, values: unknown[]): Promise<T[]> {
-    await this.client.query(
+    await this.connection.query(
       `BEGIN; SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}; SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`,
     );
     try {
-      const result = await this.client.query(text, values);
-      await this.client.query('COMMIT');
-      return result.rows as T[];
+      const rows = await this.connection.query<T>(text, values);
+      await this.connection.query('COMMIT');
+      return rows;
     } catch (error) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
+      await this.connection.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
@@ -115,38 +113,34 @@ export class PurgeSession {
 
   async release(): Promise<void> {
     try {
-      await this.client.query('SELECT pg_advisory_unlock($1)', [PURGE_LOCK_ID]);
-      this.client.release();
+      await this.connection.query('SELECT pg_advisory_unlock($1)', [PURGE_LOCK_ID]);
+      this.connection.release();
     } catch (error) {
       // A broken connection: the server dropped the lock with the session.
-      this.client.release(error as Error);
+      this.connection.release(error as Error);
     }
   }
 }
 
 @Injectable()
 export class PurgeRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
+  constructor(private readonly db: Database) {}
 
   /** The purge lock on a connection of its own, or null while another replica purges. */
   async lock(): Promise<PurgeSession | null> {
-    const client = await this.pool.connect();
+    const connection = await this.db.connect();
     try {
-      const result = await client.query<{ locked: boolean }>(
+      const rows = await connection.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_lock($1) AS locked',
         [PURGE_LOCK_ID],
       );
-      if (result.rows[0]?.locked === true) {
-        return new PurgeSession(client);
+      if (rows[0]?.locked === true) {
+        return new PurgeSession(connection);
       }
-      client.release();
+      connection.release();
       return null;
     } catch (error) {
-      client.release(error as Error);
+      connection.release(error as Error);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Database, type Sql } from '../config/database';
 import {
   LATENCY_SAMPLE,
   QUEUE_COUNT_CAP,
@@ -70,9 +70,9 @@ const OUTCOME_LIST = STATS_OUTCOMES.map((type) => `'${type}'`).join(', ');
  */
 @Injectable()
 export class StatsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: Database) {}
 
-  private read<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+  private read<T>(work: (m: Sql) => Promise<T>): Promise<T> {
     return this.db.transaction(async (m) => {
       await m.query(`SET LOCAL statement_timeout = ${STATS_STATEMENT_TIMEOUT_MS}`);
       return work(m);
@@ -82,7 +82,7 @@ export class StatsRepository {
   /** Per-bucket counts of events that arrived in [from, to), buckets aligned on `from`. */
   async buckets(tenantId: string, from: Date, to: Date, bucketMs: number): Promise<BucketRow[]> {
     return this.read((m) =>
-      m.query(
+      m.query<BucketRow>(
         `SELECT date_bin(make_interval(secs => $4::float8 / 1000), e.created_at, $2) AS at, ${OUTCOME_COLUMNS}
            FROM email_events e
           WHERE e.tenant_id = $1 AND e.created_at >= $2 AND e.created_at < $3 AND e.type IN (${OUTCOME_LIST})
@@ -105,8 +105,8 @@ export class StatsRepository {
     settledBefore: Date,
   ): Promise<BucketRow[]> {
     const { table, column, step } = ROLLUPS[unit];
-    const missing: Array<{ at: Date }> = await this.read((m) =>
-      m.query(
+    const missing = await this.read((m) =>
+      m.query<{ at: Date }>(
         `SELECT b.at FROM generate_series($2::timestamptz, $3::timestamptz - interval '${step}', interval '${step}') AS b(at)
           WHERE NOT EXISTS (SELECT 1 FROM ${table} s WHERE s.tenant_id = $1 AND s.${column} = b.at)
             AND EXISTS (SELECT 1 FROM tenants WHERE id = $1)
@@ -136,7 +136,7 @@ export class StatsRepository {
       );
     }
     return this.read((m) =>
-      m.query(
+      m.query<BucketRow>(
         `SELECT ${column} AS at, ${STATS_OUTCOMES.join(', ')} FROM ${table}
           WHERE tenant_id = $1 AND ${column} >= $2 AND ${column} < $3 ORDER BY ${column}`,
         [tenantId, from, settledBefore],
@@ -145,34 +145,32 @@ export class StatsRepository {
   }
 
   async queue(tenantId: string): Promise<QueueRow> {
-    const rows: Array<{ queued: number; sending: number; oldest: Date | null }> = await this.read(
-      (m) =>
-        m.query(
-          `SELECT
+    const rows = await this.read((m) =>
+      m.query<{ queued: number; sending: number; oldest: Date | null }>(
+        `SELECT
              (SELECT count(*) FROM (SELECT 1 FROM email_messages
                 WHERE tenant_id = $1 AND status = 'queued' LIMIT $2) q)::int AS queued,
              (SELECT count(*) FROM (SELECT 1 FROM email_messages
                 WHERE tenant_id = $1 AND status = 'sending' LIMIT $2) s)::int AS sending,
              (SELECT created_at FROM email_messages WHERE tenant_id = $1 AND status = 'queued'
                ORDER BY created_at LIMIT 1) AS oldest`,
-          [tenantId, QUEUE_COUNT_CAP],
-        ),
+        [tenantId, QUEUE_COUNT_CAP],
+      ),
     );
     return { queued: rows[0].queued, sending: rows[0].sending, oldestQueuedAt: rows[0].oldest };
   }
 
   /** Accept → sent of the newest sends since `from` (at most LATENCY_SAMPLE of them). */
   async latency(tenantId: string, from: Date): Promise<LatencyRow> {
-    const rows: Array<{ p50: number | null; p95: number | null; n: number }> = await this.read(
-      (m) =>
-        m.query(
-          `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+    const rows = await this.read((m) =>
+      m.query<{ p50: number | null; p95: number | null; n: number }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
                   percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95, count(*)::int AS n
              FROM (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms FROM email_messages
                     WHERE tenant_id = $1 AND sent_at IS NOT NULL AND sent_at >= $2
                     ORDER BY sent_at DESC LIMIT $3) s`,
-          [tenantId, from, LATENCY_SAMPLE],
-        ),
+        [tenantId, from, LATENCY_SAMPLE],
+      ),
     );
     const row = rows[0];
     const ms = (v: number | null): number | null => (v === null ? null : Math.round(Number(v)));
@@ -181,17 +179,16 @@ export class StatsRepository {
 
   /** The most frequent error codes since `from`, each with its newest message as an example. */
   async topErrors(tenantId: string, from: Date): Promise<ErrorCodeRow[]> {
-    const rows: Array<{ code: string; error_class: string | null; n: number; example: string }> =
-      await this.read((m) =>
-        m.query(
-          `SELECT ${ERROR_CODE_SQL} AS code, max(e.data->>'errorClass') AS error_class,
+    const rows = await this.read((m) =>
+      m.query<{ code: string; error_class: string | null; n: number; example: string }>(
+        `SELECT ${ERROR_CODE_SQL} AS code, max(e.data->>'errorClass') AS error_class,
                   count(*)::int AS n, (array_agg(e.message_id ORDER BY e.created_at DESC))[1]::text AS example
              FROM email_events e
             WHERE e.tenant_id = $1 AND e.created_at >= $2 AND e.type IN ('deferred', 'failed', 'bounced')
             GROUP BY 1 ORDER BY n DESC, code LIMIT $3`,
-          [tenantId, from, TOP_ERRORS],
-        ),
-      );
+        [tenantId, from, TOP_ERRORS],
+      ),
+    );
     return rows.map((r) => ({
       code: r.code,
       errorClass: r.error_class,
@@ -202,16 +199,16 @@ export class StatsRepository {
 
   /** Every tenant's queue and last hour (root's table): one pass over the backlog and the hour. */
   async tenants(since: Date): Promise<TenantOverviewRow[]> {
-    const rows: Array<{
-      tenant_id: string;
-      queued: number;
-      oldest: Date | null;
-      sent: number;
-      failed: number;
-      bounced: number;
-      circuit: TenantOverviewRow['circuit'];
-    }> = await this.read((m) =>
-      m.query(
+    const rows = await this.read((m) =>
+      m.query<{
+        tenant_id: string;
+        queued: number;
+        oldest: Date | null;
+        sent: number;
+        failed: number;
+        bounced: number;
+        circuit: TenantOverviewRow['circuit'];
+      }>(
         `SELECT t.id AS tenant_id, coalesce(q.queued, 0)::int AS queued, q.oldest,
                 coalesce(ev.sent, 0)::int AS sent, coalesce(ev.failed, 0)::int AS failed,
                 coalesce(ev.bounced, 0)::int AS bounced,

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database } from '../config/database';
 
 export const SUPPRESSION_REASONS = [
   'hard_bounce',
@@ -26,25 +24,20 @@ const COLUMNS = 'address, reason, source, source_message_id, detail, created_at'
 /** The per-tenant suppression list; addresses arrive already in suppressionKey form. */
 @Injectable()
 export class SuppressionsRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
+  constructor(private readonly db: Database) {}
 
   /** Ordered by address (the primary key's order); `contains` matches anywhere, any case. */
   async list(
     tenantId: string,
     options: { after?: string; contains?: string; limit: number },
   ): Promise<SuppressionRow[]> {
-    const { rows } = await this.pool.query<SuppressionRow>(
+    return this.db.query<SuppressionRow>(
       `SELECT ${COLUMNS} FROM suppressions
        WHERE tenant_id = $1 AND ($2::text IS NULL OR address > $2)
          AND ($3::text IS NULL OR strpos(lower(address), lower($3)) > 0)
        ORDER BY address LIMIT $4`,
       [tenantId, options.after ?? null, options.contains ?? null, options.limit],
     );
-    return rows;
   }
 
   /** Adds the address unless it is there already; answers the stored row either way. */
@@ -52,24 +45,24 @@ export class SuppressionsRepository {
     tenantId: string,
     entry: { address: string; reason: SuppressionReason; source: string },
   ): Promise<{ row: SuppressionRow; created: boolean }> {
-    const inserted = await this.pool.query<SuppressionRow>(
+    const inserted = await this.db.query<SuppressionRow>(
       `INSERT INTO suppressions (tenant_id, address, reason, source)
        VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, address) DO NOTHING
        RETURNING ${COLUMNS}`,
       [tenantId, entry.address, entry.reason, entry.source],
     );
-    if (inserted.rows.length > 0) {
-      return { row: inserted.rows[0], created: true };
+    if (inserted.length > 0) {
+      return { row: inserted[0], created: true };
     }
-    const existing = await this.pool.query<SuppressionRow>(
+    const existing = await this.db.query<SuppressionRow>(
       `SELECT ${COLUMNS} FROM suppressions WHERE tenant_id = $1 AND address = $2`,
       [tenantId, entry.address],
     );
-    return { row: existing.rows[0], created: false };
+    return { row: existing[0], created: false };
   }
 
   async remove(tenantId: string, address: string): Promise<SuppressionRow | null> {
-    const { rows } = await this.pool.query<SuppressionRow>(
+    const rows = await this.db.query<SuppressionRow>(
       `DELETE FROM suppressions WHERE tenant_id = $1 AND address = $2 RETURNING ${COLUMNS}`,
       [tenantId, address],
     );

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Database } from '../config/database';
 import type { EmailTemplateType } from './email-template-type.enum';
 
 /** A tenant's saved template of one type (`email_templates`). */
@@ -84,13 +83,13 @@ export interface TemplateAuditPage {
 /** Advisory-lock class of template writes (two-int form: its own key space). */
 const LOCK_CLASS = 0x6d670021;
 
-/** TypeORM access for the templates aggregate: the saved templates and their audit trail. */
+/** SQL of the templates aggregate: the saved templates and their audit trail. */
 @Injectable()
 export class EmailTemplatesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Database) {}
 
   async findAll(tenantId: string): Promise<StoredTemplate[]> {
-    const rows: TemplateRow[] = await this.dataSource.query(
+    const rows: TemplateRow[] = await this.db.query(
       'SELECT * FROM email_templates WHERE tenant_id = $1',
       [tenantId],
     );
@@ -99,7 +98,7 @@ export class EmailTemplatesRepository {
 
   /** One primary-key lookup: runs on every send by template. */
   async find(tenantId: string, type: EmailTemplateType): Promise<StoredTemplate | null> {
-    const rows: TemplateRow[] = await this.dataSource.query(
+    const rows: TemplateRow[] = await this.db.query(
       'SELECT * FROM email_templates WHERE tenant_id = $1 AND type = $2',
       [tenantId, type],
     );
@@ -124,7 +123,7 @@ export class EmailTemplatesRepository {
       actor_key_id: string | null;
       changes: Record<string, unknown>;
       created_at: Date;
-    }> = await this.dataSource.query(
+    }> = await this.db.query(
       `SELECT id::text AS id, type, version, action, actor_key_id, changes, created_at
          FROM email_template_audit
         WHERE tenant_id = $1
@@ -157,12 +156,12 @@ export class EmailTemplatesRepository {
     actorKeyId: string | null,
     plan: (current: StoredTemplate | null) => TemplateSavePlan | null,
   ): Promise<StoredTemplate> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
         LOCK_CLASS,
         `${tenantId}/${type}`,
       ]);
-      const currentRows: TemplateRow[] = await manager.query(
+      const currentRows: TemplateRow[] = await tx.query(
         'SELECT * FROM email_templates WHERE tenant_id = $1 AND type = $2',
         [tenantId, type],
       );
@@ -172,7 +171,7 @@ export class EmailTemplatesRepository {
         return current as StoredTemplate;
       }
       const { write } = decided;
-      const rows: TemplateRow[] = await manager.query(
+      const rows: TemplateRow[] = await tx.query(
         `INSERT INTO email_templates AS t
            (tenant_id, type, customize_enabled, name, subject, sender, content, expires_in,
             redirect_to, updated_by)
@@ -203,7 +202,7 @@ export class EmailTemplatesRepository {
         ],
       );
       const saved = toStored(rows[0]);
-      await manager.query(
+      await tx.query(
         `INSERT INTO email_template_audit (tenant_id, type, version, action, actor_key_id, changes)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
         [

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DatabaseModule } from '../config/database.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookWorkerService } from './webhook-worker.service';
@@ -8,7 +9,7 @@ import { WebhooksService } from './webhooks.service';
 
 /** Webhooks to services: endpoints API, the outbox (filled by a trigger) and its worker. */
 @Module({
-  imports: [TenancyModule],
+  imports: [DatabaseModule, TenancyModule],
   controllers: [WebhooksController],
   providers: [WebhooksRepository, WebhookMetrics, WebhookWorkerService, WebhooksService],
   exports: [WebhooksService],

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database } from '../config/database';
 import type { DeliveryStatus } from './webhook-event.enum';
 
 export interface EndpointRow {
@@ -80,15 +78,7 @@ const FAIL_WAITING_SQL = `UPDATE webhook_deliveries
 /** All webhook SQL in one place; every call is one statement (one round trip). */
 @Injectable()
 export class WebhooksRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
-
-  private async sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(text, params)).rows as T[];
-  }
+  constructor(private readonly db: Database) {}
 
   async insertEndpoint(row: {
     tenantId: string;
@@ -98,7 +88,7 @@ export class WebhooksRepository {
     events: string[] | null;
     secretCiphertext: string;
   }): Promise<EndpointRow> {
-    const rows = await this.sql<EndpointRow>(
+    const rows = await this.db.query<EndpointRow>(
       `INSERT INTO webhook_endpoints (tenant_id, id, url, description, events, secret_ciphertext)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
       [row.tenantId, row.id, row.url, row.description, row.events, row.secretCiphertext],
@@ -107,14 +97,14 @@ export class WebhooksRepository {
   }
 
   listEndpoints(tenantId: string): Promise<EndpointRow[]> {
-    return this.sql<EndpointRow>(
+    return this.db.query<EndpointRow>(
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id`,
       [tenantId],
     );
   }
 
   async getEndpoint(tenantId: string, id: string): Promise<EndpointRow | null> {
-    const rows = await this.sql<EndpointRow>(
+    const rows = await this.db.query<EndpointRow>(
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id],
     );
@@ -135,12 +125,9 @@ export class WebhooksRepository {
       disabled?: boolean;
     },
   ): Promise<EndpointRow | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const rows = (
-        await client.query<EndpointRow>(
-          `UPDATE webhook_endpoints SET
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<EndpointRow>(
+        `UPDATE webhook_endpoints SET
              url = CASE WHEN $3 THEN $4 ELSE url END,
              description = CASE WHEN $5 THEN $6 ELSE description END,
              events = CASE WHEN $7 THEN $8::text[] ELSE events END,
@@ -153,34 +140,27 @@ export class WebhooksRepository {
              updated_at = now()
            WHERE tenant_id = $1 AND id = $2
            RETURNING ${ENDPOINT_COLUMNS}`,
-          [
-            tenantId,
-            id,
-            change.url !== undefined,
-            change.url ?? null,
-            change.description !== undefined,
-            change.description ?? null,
-            change.events !== undefined,
-            change.events ?? null,
-            change.disabled ?? null,
-          ],
-        )
-      ).rows;
+        [
+          tenantId,
+          id,
+          change.url !== undefined,
+          change.url ?? null,
+          change.description !== undefined,
+          change.description ?? null,
+          change.events !== undefined,
+          change.events ?? null,
+          change.disabled ?? null,
+        ],
+      );
       if (rows.length > 0 && change.disabled === true) {
-        await client.query(FAIL_WAITING_SQL, [tenantId, id]);
+        await tx.query(FAIL_WAITING_SQL, [tenantId, id]);
       }
-      await client.query('COMMIT');
       return rows[0] ?? null;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
-    const rows = await this.sql(
+    const rows = await this.db.query(
       `DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id`,
       [tenantId, id],
     );
@@ -194,7 +174,7 @@ export class WebhooksRepository {
     secretCiphertext: string,
     overlapMs: number,
   ): Promise<EndpointRow | null> {
-    const rows = await this.sql<EndpointRow>(
+    const rows = await this.db.query<EndpointRow>(
       `UPDATE webhook_endpoints
        SET previous_secret_ciphertext = secret_ciphertext,
            previous_secret_expires_at = now() + make_interval(secs => $4::double precision / 1000),
@@ -213,7 +193,7 @@ export class WebhooksRepository {
     eventType: string;
     payload: unknown;
   }): Promise<DeliveryRow> {
-    const rows = await this.sql<DeliveryRow>(
+    const rows = await this.db.query<DeliveryRow>(
       `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_type, payload)
        VALUES ($1, $2, $3, $4, $5) RETURNING ${DELIVERY_COLUMNS}`,
       [row.tenantId, row.id, row.endpointId, row.eventType, JSON.stringify(row.payload)],
@@ -222,7 +202,7 @@ export class WebhooksRepository {
   }
 
   async getDelivery(tenantId: string, endpointId: string, id: string): Promise<DeliveryRow | null> {
-    const rows = await this.sql<DeliveryRow>(
+    const rows = await this.db.query<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`,
       [tenantId, endpointId, id],
@@ -237,7 +217,7 @@ export class WebhooksRepository {
     after: { createdAt: string; id: string } | undefined,
     limit: number,
   ): Promise<DeliveryRow[]> {
-    return this.sql<DeliveryRow>(
+    return this.db.query<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::text))
@@ -257,7 +237,7 @@ export class WebhooksRepository {
     id: string,
     lastAttempt: number,
   ): Promise<DeliveryRow | null> {
-    const rows = await this.sql<DeliveryRow>(
+    const rows = await this.db.query<DeliveryRow>(
       `UPDATE webhook_deliveries
        SET status = 'pending', next_attempt_at = now(),
            attempts = CASE WHEN status = 'pending' THEN attempts ELSE greatest($4 - 1, 0) END
@@ -270,7 +250,7 @@ export class WebhooksRepository {
 
   /** Leases a crashed replica held: due again, the attempt it made counted. */
   async releaseExpiredLeases(): Promise<number> {
-    const rows = await this.sql(
+    const rows = await this.db.query(
       `UPDATE webhook_deliveries d SET status = 'pending', locked_until = NULL, locked_by = NULL,
               next_attempt_at = now()
        FROM (SELECT tenant_id, id FROM webhook_deliveries
@@ -287,7 +267,7 @@ export class WebhooksRepository {
    * another one disabled it) fail, as FAIL_WAITING_SQL does at the moment of disabling.
    */
   async failWaitingOfDisabled(): Promise<number> {
-    const rows = await this.sql(
+    const rows = await this.db.query(
       `UPDATE webhook_deliveries d
        SET status = 'failed', last_error = 'endpoint disabled before delivery'
        FROM webhook_endpoints e
@@ -300,7 +280,7 @@ export class WebhooksRepository {
 
   /** On shutdown: this worker's unfinished deliveries are due again at once (attempt not counted). */
   async releaseLeases(workerId: string): Promise<void> {
-    await this.sql(
+    await this.db.query(
       `UPDATE webhook_deliveries SET status = 'pending', locked_until = NULL, locked_by = NULL,
               attempts = greatest(attempts - 1, 0), next_attempt_at = now()
        WHERE status = 'delivering' AND locked_by = $1`,
@@ -320,7 +300,7 @@ export class WebhooksRepository {
     leaseMs: number,
     workerId: string,
   ): Promise<ClaimedDelivery[]> {
-    const rows = await this.pool.query<{
+    const rows = await this.db.prepared<{
       tenant_id: string;
       id: string;
       endpoint_id: string;
@@ -329,9 +309,9 @@ export class WebhooksRepository {
       url: string;
       secret_ciphertext: string;
       previous_secret_ciphertext: string | null;
-    }>({
-      name: 'mailgate_webhook_claim',
-      text: `WITH ep AS (
+    }>(
+      'mailgate_webhook_claim',
+      `WITH ep AS (
            SELECT e.tenant_id, e.id, e.url, e.secret_ciphertext,
                   CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_ciphertext END
                     AS previous_secret_ciphertext,
@@ -372,9 +352,9 @@ export class WebhooksRepository {
          SELECT c.tenant_id, c.id, c.endpoint_id, c.body, c.attempts,
                 ep.url, ep.secret_ciphertext, ep.previous_secret_ciphertext
          FROM claimed c JOIN ep ON ep.tenant_id = c.tenant_id AND ep.id = c.endpoint_id`,
-      values: [limit, perEndpoint, leaseMs, workerId],
-    });
-    return rows.rows.map((r) => ({
+      [limit, perEndpoint, leaseMs, workerId],
+    );
+    return rows.map((r) => ({
       tenantId: r.tenant_id,
       id: r.id,
       endpointId: r.endpoint_id,
@@ -391,7 +371,7 @@ export class WebhooksRepository {
    * failure run ends.
    */
   async markDelivered(delivery: ClaimedDelivery, result: AttemptResult): Promise<void> {
-    await this.sql(
+    await this.db.query(
       `WITH d AS (
          UPDATE webhook_deliveries
          SET status = 'delivered', delivered_at = now(), locked_until = NULL, locked_by = NULL,
@@ -417,7 +397,7 @@ export class WebhooksRepository {
     retryAt: Date | null,
     disableAfterMs: number,
   ): Promise<boolean> {
-    const rows = await this.sql<{ disabled: boolean }>(
+    const rows = await this.db.query<{ disabled: boolean }>(
       `WITH d AS (
          UPDATE webhook_deliveries
          SET status = CASE WHEN $6::timestamptz IS NULL THEN 'failed'
@@ -457,14 +437,14 @@ export class WebhooksRepository {
     );
     const disabled = rows[0]?.disabled === true;
     if (disabled) {
-      await this.sql(FAIL_WAITING_SQL, [delivery.tenantId, delivery.endpointId]);
+      await this.db.query(FAIL_WAITING_SQL, [delivery.tenantId, delivery.endpointId]);
     }
     return disabled;
   }
 
   /** The outbox's shape, from the partial index of open deliveries. */
   async stats(): Promise<OutboxStats> {
-    const rows = await this.sql<{ pending: number; delivering: number; oldest: number }>(
+    const rows = await this.db.query<{ pending: number; delivering: number; oldest: number }>(
       `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
               count(*) FILTER (WHERE status = 'delivering')::int AS delivering,
               coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest

@@ -1,8 +1,8 @@
 import {
   CLAIM_MAX_TENANTS_WALKED,
   CLAIM_STATEMENT,
-  EmailMessagesRepository,
-} from '../../src/emails/email-messages.repository';
+  EmailDispatchRepository,
+} from '../../src/emails/email-dispatch.repository';
 import { createTestDatabase, query, type TestDatabase } from '../support/database';
 import { startSlowSmtpSink, type SlowSmtpSink } from '../support/slow-smtp';
 import { http, startTestApp, waitFor, type TestApp } from '../support/test-app';
@@ -56,7 +56,7 @@ describe('fair scheduling across tenants', () => {
       const quiet = `b-${newTenantId()}`;
       await queueRows(t.db, busy, 100_000);
       await queueRows(t.db, quiet, 10);
-      const repo = t.app.get(EmailMessagesRepository);
+      const repo = t.app.get(EmailDispatchRepository);
       const limits = { tenantIds: [], limits: [], otherwise: 4, cursor: '' };
       const first = await repo.claim(16, 60_000, 'test-worker', limits);
       const byTenant = (messages: Array<{ tenantId: string }>, id: string): number =>

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import type { StoredError } from '../email-messages.repository';
+import type { StoredError } from '../email-dispatch.repository';
 import { afterFailure, type CircuitRow, type CircuitSettings } from './circuit-state';
 
 /** One tenant's provider at one config version: the circuit's key (a newer version starts closed). */

@@ -5,7 +5,7 @@ import { APP_ENV } from '../../config/app-env.constants';
 import type { AppEnv } from '../../config/env';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { DeliveryError } from '../../transports/delivery-error';
-import type { ClaimedMessage } from '../email-messages.repository';
+import type { ClaimedMessage } from '../email-dispatch.repository';
 import type { Route } from '../transport-resolver';
 import {
   CircuitBreakerRepository,

@@ -87,7 +87,7 @@ export class SendRateGate {
   private readonly pool: Pool;
 
   constructor(db: DataSource) {
-    // The dispatcher's hot path: TypeORM's pg pool directly, as EmailMessagesRepository does.
+    // The dispatcher's hot path: TypeORM's pg pool directly, as EmailDispatchRepository does.
     this.pool = (db.driver as PostgresDriver).master as Pool;
   }
 

@@ -1,77 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { AppException } from '../common/app.exception';
-import { ApiCode } from '../common/api-code.enum';
-import { MetricsService } from '../metrics/metrics.service';
+import { Database } from '../config/database';
 import type { RecipientRecord } from '../events/email-event-type.enum';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
-import type { StoredEmail, StoredPayload } from './content-sealer';
-import type { EmailStatus } from './email-status.enum';
+import type { StoredPayload } from './content-sealer';
+import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_ROWS, OUTBOX_CHANNEL } from './emails.constants';
 import { GroupCommit } from './group-commit';
 import type { Outcome } from './recipient-outcomes';
 import type { ClaimCircuit } from './scheduling/circuit-breaker';
 import type { TenantClaimLimits } from './scheduling/tenant-slots';
 
-/** Channel the accept path notifies after commit, so idle dispatchers wake at once. */
-export const OUTBOX_CHANNEL = 'mailgate_outbox';
-const NOTIFY_WINDOW_MS = 5;
-/** Group commit: inserts running at once (of the pool's 20), rows and bytes per INSERT. */
-const GROUP_COMMIT_IN_FLIGHT = 4;
-const GROUP_COMMIT_MAX_ROWS = 200;
-const GROUP_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
 /** markSent's group commit: the dispatcher's bookkeeping, a smaller share of the pool. */
 const MARK_SENT_IN_FLIGHT = 2;
-
-export interface MessageRow {
-  id: string;
-  tenant_id: string;
-  status: EmailStatus;
-  idempotency_key: string | null;
-  payload: StoredPayload;
-  tags: string[] | null;
-  metadata: Record<string, unknown> | null;
-  size_bytes: number;
-  attempts: number;
-  next_attempt_at: Date;
-  locked_until: Date | null;
-  transport: string | null;
-  fallback_reason: string | null;
-  provider_message_id: string | null;
-  provider_config_version: number | null;
-  last_error: StoredError | null;
-  captured_mime?: string | null;
-  created_at: Date;
-  /** created_at with PostgreSQL's microseconds (a JS Date keeps only milliseconds): the list cursor. */
-  created_cursor: string;
-  updated_at: Date;
-  sent_at: Date | null;
-  /** Each recipient's state once attempted; null before the first attempt (all pending). */
-  recipients: Record<string, RecipientRecord> | null;
-  /** When the message became final (sent, failed, …); the retention clock. */
-  finished_at: Date | null;
-  /** When its content (bodies, attachments, headers, MIME) was removed. */
-  content_purged_at: Date | null;
-  sensitive: boolean;
-}
-
-export interface AttemptRow {
-  attempt_no: number;
-  transport: string;
-  outcome: 'sent' | 'retry' | 'failed' | 'deferred';
-  /** Why a `deferred` attempt waited (`rate_limit`); null otherwise. */
-  reason: string | null;
-  error_class: string | null;
-  error_code: string | null;
-  error_status: number | null;
-  error_message: string | null;
-  provider_message_id: string | null;
-  started_at: Date;
-  finished_at: Date;
-  duration_ms: number;
-}
 
 export interface StoredError {
   class: DeliveryErrorClass;
@@ -105,12 +44,6 @@ export interface AttemptRecord {
   startedAt: Date;
   durationMs: number;
 }
-
-const SUMMARY_COLUMNS = `id, tenant_id, status, idempotency_key, payload, tags, metadata, size_bytes, attempts,
-  next_attempt_at, locked_until, transport, fallback_reason, provider_message_id,
-  provider_config_version, last_error,
-  created_at, updated_at, sent_at, finished_at, content_purged_at, sensitive, recipients,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
 /** Tenants the claim walks per statement at most: its cost is bounded whatever the backlog. */
 export const CLAIM_MAX_TENANTS_WALKED = 64;
@@ -216,31 +149,6 @@ export interface RecipientPlanRow {
   suppressed: string[];
 }
 
-/** A row about to be inserted. */
-interface NewRow {
-  id: string;
-  tenantId: string;
-  email: StoredEmail;
-}
-
-/**
- * Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). A sensitive
- * message is the one whose payload holds sealed content (ContentSealer).
- */
-const INSERT_MESSAGES = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
-  SELECT u.id, u.tenant_id, 'queued', u.payload,
-         CASE WHEN u.tags IS NULL THEN NULL
-              ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
-         u.metadata, u.size_bytes, u.payload ? 'sealed'
-  FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
-    AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
-
-/** The inserted rows' `accepted` events, in the same statement (`ins` returns id, tenant_id, created_at). */
-const ACCEPTED_EVENTS = `INSERT INTO email_events (tenant_id, message_id, type, occurred_at, source)
-  SELECT tenant_id, id, 'accepted', created_at, 'mailgate' FROM ins`;
-
-const INSERT_ROWS = `WITH ins AS (${INSERT_MESSAGES} RETURNING id, tenant_id, created_at) ${ACCEPTED_EVENTS}`;
-
 /**
  * The events, recipients' states and suppressions of one attempt's outcome, written by the
  * statement that changes the message (CTE `m` returns id, tenant_id, events, suppress).
@@ -264,17 +172,6 @@ function outcomeJson(outcome: Outcome): [string, string, string] {
   ];
 }
 
-function insertRowsParams(rows: NewRow[]): unknown[] {
-  return [
-    rows.map((r) => r.id),
-    rows.map((r) => r.tenantId),
-    rows.map((r) => JSON.stringify(r.email.payload)),
-    rows.map((r) => (r.email.tags === null ? null : JSON.stringify(r.email.tags))),
-    rows.map((r) => (r.email.metadata === null ? null : JSON.stringify(r.email.metadata))),
-    rows.map((r) => r.email.sizeBytes),
-  ];
-}
-
 /** A delivered message's bookkeeping, waiting for markSent's group commit. */
 interface SentRow {
   id: string;
@@ -292,35 +189,10 @@ interface SentRow {
   };
 }
 
-/** The tenant's row is gone (deleted while its key was cached): 404, not a 500. */
-async function knownTenant<T>(insert: Promise<T>): Promise<T> {
-  try {
-    return await insert;
-  } catch (error) {
-    if ((error as { code?: string }).code === '23503') {
-      throw new AppException(ApiCode.NotFound, 'Unknown tenant');
-    }
-    throw error;
-  }
-}
-
-/** All outbox SQL in one place. Everything runs as single statements (one round trip each). */
+/** The dispatcher's outbox SQL: claims, leases and each attempt's outcome, one statement each. */
 @Injectable()
-export class EmailMessagesRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource, metrics: MetricsService) {
-    // The hot path talks to TypeORM's pg pool directly: a QueryRunner per statement costs more
-    // than the statement itself at thousands of accepts per second (bench/README.md).
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-    this.singles = new GroupCommit<NewRow>({
-      write: (rows) => this.insertRows(rows),
-      rewrite: (row) => this.insertRowAgain(row),
-      maxInFlight: GROUP_COMMIT_IN_FLIGHT,
-      maxItems: GROUP_COMMIT_MAX_ROWS,
-      maxSize: GROUP_COMMIT_MAX_BYTES,
-      size: (row) => row.email.sizeBytes,
-    });
+export class EmailDispatchRepository {
+  constructor(private readonly db: Database) {
     this.sent = new GroupCommit<SentRow>({
       write: (rows) => this.writeSent(rows),
       // Setting sent again is harmless; a lost commit's attempt row may then appear twice.
@@ -330,235 +202,10 @@ export class EmailMessagesRepository {
       maxSize: GROUP_COMMIT_MAX_BYTES,
       size: (row) => row.result.capturedMime?.length ?? 0,
     });
-    metrics.observeCommitWaiting(() => this.singles.waiting);
   }
 
-  /** Single accepts without an idempotency key, written together while others are in flight. */
-  private readonly singles: GroupCommit<NewRow>;
-  /** Deliveries' markSent, grouped the same way. */
+  /** Deliveries' markSent, grouped as single accepts are. */
   private readonly sent: GroupCommit<SentRow>;
-
-  private notifyCooldown?: NodeJS.Timeout;
-  private notifyPending = false;
-
-  /**
-   * Wakes idle dispatchers after new rows committed. NOTIFY serialises committing transactions on
-   * a global lock, so at most one is sent per window: the first at once, one more at the window's
-   * end if rows arrived meanwhile (bench/README.md: ~30% of the accept rate otherwise).
-   */
-  private notifyDispatchers(): void {
-    if (this.notifyCooldown !== undefined) {
-      this.notifyPending = true;
-      return;
-    }
-    this.pool.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`).catch(() => undefined);
-    this.notifyCooldown = setTimeout(() => {
-      this.notifyCooldown = undefined;
-      if (this.notifyPending) {
-        this.notifyPending = false;
-        this.notifyDispatchers();
-      }
-    }, NOTIFY_WINDOW_MS);
-    this.notifyCooldown.unref();
-  }
-
-  private async sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(text, params)).rows as T[];
-  }
-
-  /**
-   * A named prepared statement for the per-message hot path: each pooled connection parses and
-   * plans it once instead of on every call (bench/README.md: about a fifth of PostgreSQL's work
-   * per accept). https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
-   */
-  private async prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]> {
-    return (await this.pool.query({ name, text, values: params })).rows as T[];
-  }
-
-  /**
-   * Inserts one message (status queued) and notifies the dispatchers after commit. Without an
-   * idempotency key it joins the group commit (concurrent accepts share one INSERT); with one, a
-   * second insert of the same key is a no-op and the first row is returned.
-   */
-  async insertOne(
-    tenantId: string,
-    email: StoredEmail,
-    idempotency?: { key: string; hash: string },
-  ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
-    const id = randomUUID();
-    if (idempotency === undefined) {
-      await knownTenant(this.singles.add({ id, tenantId, email }));
-      return { id, status: 'queued', created: true, requestHash: null };
-    }
-    const rows: Array<{ id: string; status: EmailStatus }> = await knownTenant(
-      this.prepared(
-        'mailgate_insert_idempotent',
-        `WITH ins AS (
-           INSERT INTO email_messages (id, tenant_id, status, idempotency_key, request_hash, payload, tags, metadata, size_bytes, sensitive)
-           VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $5::jsonb ? 'sealed')
-           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING id, tenant_id, status, created_at
-         ), ev AS (${ACCEPTED_EVENTS})
-         SELECT id, status FROM ins`,
-        [
-          id,
-          tenantId,
-          idempotency.key,
-          idempotency.hash,
-          email.payload,
-          email.tags,
-          email.metadata,
-          email.sizeBytes,
-        ],
-      ),
-    );
-    if (rows.length > 0) {
-      this.notifyDispatchers();
-      return {
-        id: rows[0].id,
-        status: rows[0].status,
-        created: true,
-        requestHash: idempotency.hash,
-      };
-    }
-    // The key was used before (or concurrently, and that insert committed first).
-    const existing: Array<{ id: string; status: EmailStatus; request_hash: string | null }> =
-      await this.sql(
-        `SELECT id, status, request_hash FROM email_messages WHERE tenant_id = $1 AND idempotency_key = $2`,
-        [tenantId, idempotency.key],
-      );
-    return {
-      id: existing[0].id,
-      status: existing[0].status,
-      created: false,
-      requestHash: existing[0].request_hash,
-    };
-  }
-
-  /** Inserts many messages of one tenant in one statement and one transaction. */
-  async insertMany(tenantId: string, emails: StoredEmail[]): Promise<string[]> {
-    if (emails.length === 0) {
-      return [];
-    }
-    const rows = emails.map((email) => ({ id: randomUUID(), tenantId, email }));
-    await knownTenant(this.insertRows(rows));
-    return rows.map((r) => r.id);
-  }
-
-  /**
-   * One multi-row INSERT (status queued) for rows of any tenants: one round trip, one commit;
-   * then the dispatchers are notified.
-   */
-  private async insertRows(rows: NewRow[]): Promise<void> {
-    await this.prepared('mailgate_insert_rows', INSERT_ROWS, insertRowsParams(rows));
-    this.notifyDispatchers();
-  }
-
-  /**
-   * A single accept's row again, after its group failed. The group's COMMIT may have taken effect
-   * before its connection broke: the row found stored under its own random id is written.
-   */
-  private async insertRowAgain(row: NewRow): Promise<void> {
-    const inserted = await this.prepared(
-      'mailgate_insert_row_again',
-      `WITH ins AS (${INSERT_MESSAGES} ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id, tenant_id, created_at),
-       ev AS (${ACCEPTED_EVENTS})
-       SELECT id FROM ins`,
-      insertRowsParams([row]),
-    );
-    if (inserted.length === 0) {
-      const stored: Array<{ tenant_id: string }> = await this.sql(
-        'SELECT tenant_id FROM email_messages WHERE id = $1',
-        [row.id],
-      );
-      if (stored[0]?.tenant_id !== row.tenantId) {
-        throw new Error(`message id ${row.id} is taken by another row`);
-      }
-    }
-    this.notifyDispatchers();
-  }
-
-  async findById(tenantId: string, id: string, withMime = false): Promise<MessageRow | null> {
-    const rows: MessageRow[] = await this.sql(
-      `SELECT ${SUMMARY_COLUMNS}${withMime ? ', captured_mime' : ''}
-       FROM email_messages WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    return rows[0] ?? null;
-  }
-
-  async statusOf(tenantId: string, id: string): Promise<EmailStatus | null> {
-    const rows: Array<{ status: EmailStatus }> = await this.sql(
-      `SELECT status FROM email_messages WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    return rows[0]?.status ?? null;
-  }
-
-  async attemptsOf(messageId: string): Promise<AttemptRow[]> {
-    return this.sql(
-      `SELECT attempt_no, transport, outcome, reason, error_class, error_code, error_status, error_message,
-              provider_message_id, started_at, finished_at, duration_ms
-       FROM email_attempts WHERE message_id = $1 ORDER BY id`,
-      [messageId],
-    );
-  }
-
-  /** Keyset pagination, newest first: the cursor is the last row's (created_at, id). */
-  async list(
-    tenantId: string,
-    options: { status?: EmailStatus; after?: { createdAt: string; id: string }; limit: number },
-  ): Promise<MessageRow[]> {
-    const params: unknown[] = [tenantId];
-    const where = ['tenant_id = $1'];
-    if (options.status !== undefined) {
-      params.push(options.status);
-      where.push(`status = $${params.length}`);
-    }
-    if (options.after !== undefined) {
-      params.push(options.after.createdAt, options.after.id);
-      where.push(
-        `(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
-    params.push(options.limit);
-    return this.sql(
-      `SELECT ${SUMMARY_COLUMNS} FROM email_messages WHERE ${where.join(' AND ')}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
-  }
-
-  /** Puts a failed message back in the queue with a fresh attempt budget, if it still has content. */
-  async requeueFailed(
-    tenantId: string,
-    id: string,
-  ): Promise<'requeued' | 'not_found' | 'not_failed' | 'purged'> {
-    const rows: Array<{ id: string }> = await this.sql(
-      `WITH upd AS (
-         UPDATE email_messages
-         SET status = 'queued', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now(),
-             -- Only the recipients that failed are tried again; sent and bounced ones keep their state.
-             recipients = (SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each(recipients) r
-                           WHERE r.value->>'state' NOT IN ('failed', 'deferred'))
-         WHERE tenant_id = $1 AND id = $2 AND status = 'failed' AND content_purged_at IS NULL
-         RETURNING id
-       )
-       SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM upd`,
-      [tenantId, id],
-    );
-    if (rows.length > 0) {
-      return 'requeued';
-    }
-    const current: Array<{ status: EmailStatus; purged: boolean }> = await this.sql(
-      `SELECT status, content_purged_at IS NOT NULL AS purged FROM email_messages WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    if (current.length === 0) {
-      return 'not_found';
-    }
-    return current[0].status === 'failed' && current[0].purged ? 'purged' : 'not_failed';
-  }
 
   /**
    * The claim query. Takes rows whose lease expired (a replica crashed mid-send) first, then due
@@ -582,7 +229,7 @@ export class EmailMessagesRepository {
       walked: number | null;
       circuit: ClaimCircuit;
       circuit_retry_at: Date | null;
-    }> = await this.prepared('mailgate_claim', CLAIM_STATEMENT, [
+    }> = await this.db.prepared('mailgate_claim', CLAIM_STATEMENT, [
       limit,
       leaseMs,
       workerId,
@@ -619,7 +266,7 @@ export class EmailMessagesRepository {
    * transport: withdrawn at its deadline, or held back by the scheduler). Fenced on the lease.
    */
   async unclaim(id: string, workerId: string, notBefore: Date): Promise<void> {
-    await this.sql(
+    await this.db.query(
       `UPDATE email_messages
        SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
            locked_by = NULL, next_attempt_at = $3, updated_at = now()
@@ -638,7 +285,7 @@ export class EmailMessagesRepository {
     until: Date,
     attempt: { transport: string; reason: string; message: string },
   ): Promise<void> {
-    await this.sql(
+    await this.db.query(
       `WITH m AS (
          UPDATE email_messages
          SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
@@ -655,7 +302,7 @@ export class EmailMessagesRepository {
 
   /** When the next queued message (or expired lease) becomes due, to sleep exactly until then. */
   async nextDueAt(): Promise<Date | null> {
-    const rows: Array<{ due: Date | null }> = await this.sql(
+    const rows: Array<{ due: Date | null }> = await this.db.query(
       `SELECT least(
          (SELECT min(next_attempt_at) FROM email_messages WHERE status = 'queued'),
          (SELECT min(locked_until) FROM email_messages WHERE status = 'sending')
@@ -676,7 +323,7 @@ export class EmailMessagesRepository {
     // Unconditional: a message that reached the provider is sent, whoever held the lease. Its
     // status derives from the recipients' states (mailgate_message_status), or is queued again
     // when some recipients were deferred.
-    await this.prepared(
+    await this.db.prepared(
       'mailgate_mark_sent',
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -726,7 +373,7 @@ export class EmailMessagesRepository {
   async recipientPlans(
     messages: Array<{ tenantId: string; id: string; keys: string[] }>,
   ): Promise<Map<string, RecipientPlanRow>> {
-    const rows: Array<RecipientPlanRow & { id: string }> = await this.prepared(
+    const rows: Array<RecipientPlanRow & { id: string }> = await this.db.prepared(
       'mailgate_recipient_plans',
       `SELECT p.id, m.recipients,
               ARRAY(SELECT s.address FROM suppressions s
@@ -749,7 +396,7 @@ export class EmailMessagesRepository {
    */
   async finishWithoutAttempt(id: string, workerId: string, outcome: Outcome): Promise<void> {
     const [recipients, events, suppress] = outcomeJson(outcome);
-    await this.sql(
+    await this.db.query(
       `WITH m AS (
          UPDATE email_messages e
          SET recipients = mailgate_merge_recipients(e.recipients, $3::jsonb),
@@ -779,7 +426,7 @@ export class EmailMessagesRepository {
     outcome: Outcome,
   ): Promise<void> {
     const [recipients, events, suppress] = outcomeJson(outcome);
-    await this.sql(
+    await this.db.query(
       `WITH m AS (
          UPDATE email_messages e
          SET status = CASE WHEN $3::timestamptz IS NULL
@@ -824,7 +471,7 @@ export class EmailMessagesRepository {
     attempt: AttemptRecord,
     error: StoredError,
   ): Promise<void> {
-    await this.sql(
+    await this.db.query(
       `INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
                                    error_code, error_status, error_message, started_at, duration_ms)
        SELECT tenant_id, $1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9 FROM email_messages WHERE id = $1`,
@@ -844,7 +491,7 @@ export class EmailMessagesRepository {
 
   /** On shutdown: give this worker's unfinished rows back to the queue without waiting for the lease. */
   async releaseLeases(workerId: string): Promise<number> {
-    const rows: Array<{ id: string }> = await this.sql(
+    const rows: Array<{ id: string }> = await this.db.query(
       `WITH upd AS (
          UPDATE email_messages
          SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL, locked_by = NULL,
