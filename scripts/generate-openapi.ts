@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { AppModule, type ReadyEnv } from '../src/app.module';
+import { AppModule } from '../src/app.module';
 import { createLogger } from '../src/common/logger';
-import { loadEnv } from '../src/config/env';
+import { loadEnv, type ReadyEnv } from '../src/config/env';
 import { buildOpenApiDocument } from '../src/docs/openapi.document';
 
 /** The repository root, from scripts/ (ts) or dist/scripts/ (compiled). */

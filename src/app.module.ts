@@ -7,23 +7,27 @@ import { DataSource } from 'typeorm';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { LOGGER } from './common/logger.constants';
 import { SecretCipher } from './common/secret-cipher';
+import { SecretKeyCheck, STORED_SECRETS } from './common/secret-key-check';
 import { createValidationPipe } from './common/validation';
 import { APP_ENV } from './config/app-env.constants';
 import { dataSourceOptions, runMigrationsLocked } from './config/data-source';
-import type { AppEnv } from './config/env';
+import type { ReadyEnv } from './config/env';
 import { ConsoleModule } from './console/console.module';
 import { DocsModule } from './docs/docs.module';
 import { EmailsModule } from './emails/emails.module';
+import { SEALED_CONTENT_STORED_SECRETS } from './emails/sealed-content.stored-secrets';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import type { TransportFactoryOptions } from './transports/transport.factory';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports/transports.constants';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProviderConfigModule } from './provider-config/provider-config.module';
+import { PROVIDER_CONFIG_STORED_SECRETS } from './provider-config/provider-config.stored-secrets';
 import { RetentionModule } from './retention/retention.module';
 import { StatsModule } from './stats/stats.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemplatesModule } from './templates/templates.module';
+import { API_KEY_STORED_SECRETS } from './tenancy/api-key.stored-secrets';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -31,9 +35,6 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 export interface AppOverrides {
   transports?: TransportFactoryOptions;
 }
-
-/** The parsed environment once the database URL is known (embedded or external). */
-export type ReadyEnv = AppEnv & { database: { url: string } };
 
 /** Feature modules added by later issues go here. */
 const FEATURE_MODULES: DynamicModule['imports'] = [
@@ -61,6 +62,16 @@ export class AppModule {
       { provide: LOGGER, useValue: logger },
       { provide: TRANSPORT_FACTORY_OPTIONS, useValue: overrides.transports ?? null },
       { provide: SecretCipher, useValue: new SecretCipher(env.app.secretKeys) },
+      {
+        // Every place a feature keeps what MAILGATE_SECRET_KEY encrypted, checked once at start.
+        provide: STORED_SECRETS,
+        useValue: [
+          ...API_KEY_STORED_SECRETS,
+          PROVIDER_CONFIG_STORED_SECRETS,
+          SEALED_CONTENT_STORED_SECRETS,
+        ],
+      },
+      SecretKeyCheck,
       { provide: APP_PIPE, useFactory: createValidationPipe },
       {
         provide: APP_FILTER,

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
-import type { ReadyEnv } from './app.module';
 import { createLogger } from './common/logger';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
-import { EnvValidationError, loadEnv, type AppEnv } from './config/env';
+import { EnvValidationError, loadEnv, type AppEnv, type ReadyEnv } from './config/env';
 import { tuneHeap } from './config/heap';
 import { LifecycleService } from './health/lifecycle.service';
 

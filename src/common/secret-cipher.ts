@@ -1,5 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { SecretKey } from '../config/env';
+
+/** One entry of MAILGATE_SECRET_KEY. */
+export interface SecretKey {
+  /** Short id stored as the prefix of every ciphertext so keys can rotate. */
+  id: string;
+  key: Buffer;
+}
 
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseMailbox } from '../common/addresses';
+import type { SecretKey } from '../common/secret-cipher';
 import { parseEgressPolicy, PUBLIC_ONLY_EGRESS, type EgressPolicy } from '../common/egress';
-import { parseWebhookEnv, WEBHOOK_ENV_VARIABLES, type WebhookEnv } from '../webhooks/webhook-env';
+import { parseWebhookEnv, WEBHOOK_ENV_VARIABLES, type WebhookEnv } from './webhook-env';
 
 /** Every variable of ARCHITECTURE.md's Environment table, parsed once at boot. */
 export interface AppEnv {
@@ -78,14 +79,11 @@ export interface AppEnv {
   webhooks: WebhookEnv;
 }
 
+/** The parsed environment once the database URL is known (embedded or external). */
+export type ReadyEnv = AppEnv & { database: { url: string } };
+
 export const SMTP_PLAINTEXT_AUTH = ['loopback', 'never', 'always'] as const;
 export type SmtpPlaintextAuth = (typeof SMTP_PLAINTEXT_AUTH)[number];
-
-export interface SecretKey {
-  /** Short id stored as the prefix of every ciphertext so keys can rotate. */
-  id: string;
-  key: Buffer;
-}
 
 export class EnvValidationError extends Error {
   constructor(readonly problems: string[]) {

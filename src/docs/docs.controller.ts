@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../tenancy/auth.decorators';
-import { ApiServerError } from './api-responses.decorators';
+import { ApiServerError } from '../common/openapi/api-responses.decorators';
 import { DocsService } from './docs.service';
 
 /**

@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { AUTHING_SCHEME, BEARER_SCHEME } from '../tenancy/auth.decorators';
 import { TENANT_HEADER } from '../tenancy/tenancy.constants';
-import { AUTHING_SCHEME, BEARER_SCHEME } from './api-responses.decorators';
 import { API_SCHEMAS } from './api-schemas';
 import { describeValidatedDto, isValidatedClass } from './validated-dto-properties';
 

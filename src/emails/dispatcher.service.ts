@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.constants';
 import { APP_ENV } from '../config/app-env.constants';
-import type { ReadyEnv } from '../app.module';
+import type { ReadyEnv } from '../config/env';
 import { LifecycleService } from '../health/lifecycle.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeliveryError } from '../transports/delivery-error';

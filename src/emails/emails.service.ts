@@ -17,10 +17,9 @@ import { validateWithTemplate } from './template-send';
 import { EmailAcceptRepository } from './email-accept.repository';
 import { EmailReadsRepository, type AttemptRow, type MessageRow } from './email-reads.repository';
 import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
+import { MAX_BATCH, MAX_WAIT_SECONDS } from './emails.contract';
 import { recipientsOf } from './recipient-outcomes';
 
-export const MAX_BATCH = 500;
-export const MAX_WAIT_SECONDS = 30;
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

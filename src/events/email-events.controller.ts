@@ -1,13 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  ApiAuthenticated,
-  ApiEnvelope,
-  ApiErrors,
-  AUTH_ERRORS,
-} from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
-import { CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiEnvelope, ApiErrors, AUTH_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
+import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { EmailEventsService, MAX_EVENTS_PAGE } from './email-events.service';
 

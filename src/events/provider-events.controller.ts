@@ -1,8 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiEnvelope, ApiErrors } from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
+import { ApiEnvelope, ApiErrors } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
 import { Public } from '../tenancy/auth.decorators';
 import { ProviderEventsService } from './provider-events.service';
 import type { ApplyResult } from './provider-events.repository';

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiServerError } from '../docs/api-responses.decorators';
+import { ApiServerError } from '../common/openapi/api-responses.decorators';
 import { Public } from '../tenancy/auth.decorators';
 import { MetricsService } from './metrics.service';
 

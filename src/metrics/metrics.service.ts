@@ -13,7 +13,6 @@ import {
   type AcceptRoute,
   type AttemptOutcome,
 } from './metric-labels';
-import type { EmailEventType } from '../events/email-event-type.enum';
 import { ATTEMPT_DURATION_BUCKETS, QUEUE_STATS_TTL_MS } from './metrics.constants';
 import { QueueStatsRepository, type QueueStats } from './queue-stats.repository';
 
@@ -236,8 +235,8 @@ export class MetricsService implements OnModuleDestroy {
     this.eventsTotal.inc({ type: 'accepted' }, count);
   }
 
-  /** Events just committed to timelines; `type` is one of EMAIL_EVENT_TYPES (a bounded set). */
-  eventsWritten(events: ReadonlyArray<{ type: EmailEventType }>): void {
+  /** Events just committed to timelines; `type` is one of events' EMAIL_EVENT_TYPES (a bounded set). */
+  eventsWritten(events: ReadonlyArray<{ type: string }>): void {
     for (const event of events) {
       this.eventsTotal.inc({ type: event.type });
     }

@@ -1,44 +1,35 @@
+import {
+  PROVIDER_DESCRIPTORS,
+  type AnyProviderDescriptor,
+  type BlockKey,
+} from './provider-descriptors';
 import type { ProviderType } from './provider-type.enum';
+
+export type { BlockKey } from './provider-descriptors';
 
 /** What reads show instead of a secret; posting it back means "keep the stored one". */
 export const SECRET_MASK = '********';
 
-/** The seed's four config blocks, in the order GenAuth lists them. */
-export const BLOCK_KEYS = [
-  'smtpConfig',
-  'sendGridConfig',
-  'aliExmailConfig',
-  'tencentExmailConfig',
-] as const;
-export type BlockKey = (typeof BLOCK_KEYS)[number];
+/** The seed's config blocks, in the order GenAuth lists them. */
+export const BLOCK_KEYS: readonly BlockKey[] = PROVIDER_DESCRIPTORS.map((d) => d.block);
 
 /** The block each provider type sends with. */
-export const BLOCK_OF_TYPE: Readonly<Record<ProviderType, BlockKey>> = {
-  custom: 'smtpConfig',
-  sendgrid: 'sendGridConfig',
-  ali: 'aliExmailConfig',
-  qq: 'tencentExmailConfig',
-};
+export const BLOCK_OF_TYPE = Object.fromEntries(
+  PROVIDER_DESCRIPTORS.map((d) => [d.type, d.block]),
+) as Readonly<Record<ProviderType, BlockKey>>;
 
 /** The one secret field of each block. */
-export const SECRET_FIELD: Readonly<Record<BlockKey, 'senderPass' | 'apikey'>> = {
-  smtpConfig: 'senderPass',
-  sendGridConfig: 'apikey',
-  aliExmailConfig: 'senderPass',
-  tencentExmailConfig: 'senderPass',
-};
+export const SECRET_FIELD = Object.fromEntries(
+  PROVIDER_DESCRIPTORS.map((d) => [d.block, d.secretField]),
+) as Readonly<Record<BlockKey, AnyProviderDescriptor['secretField']>>;
 
 /**
  * Fields a stored secret is bound to: changing one while posting the mask would send the kept
- * secret to another server or login, so the secret must be sent again. SendGrid has none: its
- * key only ever goes to SENDGRID_API_URL, which the operator controls.
+ * secret to another server or login, so the secret must be sent again.
  */
-export const SECRET_BINDING_FIELDS: Readonly<Record<BlockKey, readonly string[]>> = {
-  smtpConfig: ['smtp_host', 'smtp_port', 'sender'],
-  sendGridConfig: [],
-  aliExmailConfig: ['sender'],
-  tencentExmailConfig: ['sender'],
-};
+export const SECRET_BINDING_FIELDS = Object.fromEntries(
+  PROVIDER_DESCRIPTORS.map((d) => [d.block, d.bindingFields]),
+) as Readonly<Record<BlockKey, readonly string[]>>;
 
 /** Audit markers standing in for secret values, which are never recorded. */
 export const SECRET_SET = 'secret set';

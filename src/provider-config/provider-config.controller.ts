@@ -3,10 +3,10 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   CONFIG_EMAIL_PROVIDER_EXAMPLES,
   EMAIL_PROVIDER_RESPONSE_EXAMPLES,
-} from '../docs/api-examples';
-import { ApiAuthenticated, ApiGenAuth, BODY_ERRORS } from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
-import { CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+} from './provider-config.api-examples';
+import { ApiGenAuth, BODY_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
+import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { ConfigEmailProviderDto } from './dto/config-email-provider.dto';
 import type {

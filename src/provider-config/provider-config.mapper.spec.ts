@@ -156,15 +156,21 @@ describe('ProviderConfigMapper', () => {
 
 describe('toResolved', () => {
   it.each([
-    ['custom' as const, 'smtpConfig'],
-    ['sendgrid' as const, 'sendGridConfig'],
-    ['ali' as const, 'aliExmailConfig'],
-    ['qq' as const, 'tencentExmailConfig'],
-  ])('gives the transport the %s block', (type, block) => {
-    expect(toResolved(type, plain)).toEqual({
-      type,
-      [block]: plain[block as keyof ProviderBlocks],
-    });
+    [
+      'custom' as const,
+      {
+        host: 'smtp.example.test',
+        port: 465,
+        login: 'm@example.test',
+        password: 'smtp-secret',
+        secure: true,
+      },
+    ],
+    ['sendgrid' as const, { from: 'n@example.test', apiKey: 'SG.secret-key' }],
+    ['ali' as const, { mailbox: 'a@example.test', password: 'ali-secret' }],
+    ['qq' as const, { mailbox: 'q@example.test', password: 'qq-secret' }],
+  ])("gives the transport the %s block in the adapter's options", (type, options) => {
+    expect(toResolved(type, plain)).toEqual({ type, options });
     expect(toResolved(type, {})).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SecretCipher, SecretDecryptionError } from '../common/secret-cipher';
+import type { ProviderTransportConfig } from '../transports/provider-adapters';
 import {
   effectiveConcurrency,
   type ProviderConcurrencySettings,
@@ -20,13 +21,8 @@ import {
   type BlockKey,
 } from './provider-config.constants';
 import type { ProviderConfigEntity } from './provider-config.entity';
-import type {
-  ExmailConfig,
-  ProviderBlocks,
-  ResolvedProviderConfig,
-  SendGridConfig,
-  SmtpConfig,
-} from './provider-config.types';
+import type { ProviderBlocks } from './provider-config.types';
+import { PROVIDER_DESCRIPTORS, PROVIDER_OF_TYPE, type BlockOf } from './provider-descriptors';
 import type { ProviderType } from './provider-type.enum';
 import { UNREADABLE_SECRET } from './secret-merge';
 
@@ -65,12 +61,7 @@ export function toHealth(row: ProviderConfigEntity, health: HealthRow | null): P
 }
 
 /** The blocks as a request carries them (validated DTOs, secrets plaintext or the mask). */
-export type BlocksInput = {
-  smtpConfig?: Partial<SmtpConfig>;
-  sendGridConfig?: SendGridConfig;
-  aliExmailConfig?: ExmailConfig;
-  tencentExmailConfig?: ExmailConfig;
-};
+export type BlocksInput = ProviderBlocks;
 
 type AnyBlock = Record<string, unknown>;
 
@@ -97,35 +88,15 @@ function mapSecrets(
 export class ProviderConfigMapper {
   constructor(private readonly cipher: SecretCipher) {}
 
-  /** Copies the known fields of each given block; `secure` absent means false, as the transport reads it. */
+  /** Copies the known fields of each given block (each type's descriptor says which). */
   fromInput(input: BlocksInput): ProviderBlocks {
-    const blocks: ProviderBlocks = {};
-    const smtp = input.smtpConfig;
-    if (smtp !== undefined) {
-      blocks.smtpConfig = {
-        smtp_host: String(smtp.smtp_host),
-        smtp_port: Number(smtp.smtp_port),
-        senderPass: String(smtp.senderPass),
-        secure: smtp.secure === true,
-      };
-      // The login is optional (absent: no AUTH) and echoed as saved, so absent stays absent.
-      if (typeof smtp.sender === 'string') {
-        blocks.smtpConfig.sender = smtp.sender;
-      }
-    }
-    if (input.sendGridConfig !== undefined) {
-      blocks.sendGridConfig = {
-        sender: input.sendGridConfig.sender,
-        apikey: input.sendGridConfig.apikey,
-        ...(input.sendGridConfig.webhookVerificationKey === undefined
-          ? {}
-          : { webhookVerificationKey: input.sendGridConfig.webhookVerificationKey }),
-      };
-    }
-    for (const key of ['aliExmailConfig', 'tencentExmailConfig'] as const) {
-      const block = input[key];
+    const blocks: Record<string, object> = {};
+    for (const descriptor of PROVIDER_DESCRIPTORS) {
+      const block = input[descriptor.block];
       if (block !== undefined) {
-        blocks[key] = { sender: block.sender, senderPass: block.senderPass };
+        blocks[descriptor.block] = (
+          descriptor.fromInput as (block: BlockOf<typeof descriptor>) => object
+        )(block);
       }
     }
     return blocks;
@@ -167,17 +138,19 @@ export class ProviderConfigMapper {
   /** GenAuth's EmailProviderDto with every secret masked, plus mailgate's extras. */
   toDto(row: ProviderConfigEntity, health?: HealthRow | null): EmailProviderDto {
     const masked = mapSecrets(row.config, () => SECRET_MASK);
+    const blocks: Record<string, object> = {};
+    for (const descriptor of PROVIDER_DESCRIPTORS) {
+      const block = masked[descriptor.block];
+      if (block !== undefined) {
+        blocks[descriptor.block] = (
+          descriptor.toAnswer as (block: BlockOf<typeof descriptor>) => object
+        )(block);
+      }
+    }
     return {
       enabled: row.enabled,
       type: row.type,
-      ...(masked.smtpConfig === undefined
-        ? {}
-        : { smtpConfig: { ...masked.smtpConfig, secure: masked.smtpConfig.secure === true } }),
-      ...(masked.sendGridConfig === undefined ? {} : { sendGridConfig: masked.sendGridConfig }),
-      ...(masked.aliExmailConfig === undefined ? {} : { aliExmailConfig: masked.aliExmailConfig }),
-      ...(masked.tencentExmailConfig === undefined
-        ? {}
-        : { tencentExmailConfig: masked.tencentExmailConfig }),
+      ...blocks,
       fallbackOnFailure: row.fallbackOnFailure,
       concurrency: effectiveConcurrency(row.type, row.concurrency),
       rateLimit: row.rateLimit,
@@ -211,31 +184,17 @@ export function toResolved(
   type: ProviderType,
   blocks: ProviderBlocks,
   concurrency: ProviderConcurrencySettings = {},
-): ResolvedProviderConfig | null {
-  const resolved = resolvedBlock(type, blocks);
-  // Settings are stored only where they differ from the defaults; none means the defaults.
-  return resolved === null || Object.keys(concurrency).length === 0
-    ? resolved
-    : { ...resolved, concurrency };
-}
-
-function resolvedBlock(type: ProviderType, blocks: ProviderBlocks): ResolvedProviderConfig | null {
-  switch (type) {
-    case 'custom':
-      return blocks.smtpConfig === undefined ? null : { type, smtpConfig: blocks.smtpConfig };
-    case 'sendgrid':
-      return blocks.sendGridConfig === undefined
-        ? null
-        : { type, sendGridConfig: blocks.sendGridConfig };
-    case 'ali':
-      return blocks.aliExmailConfig === undefined
-        ? null
-        : { type, aliExmailConfig: blocks.aliExmailConfig };
-    case 'qq':
-      return blocks.tencentExmailConfig === undefined
-        ? null
-        : { type, tencentExmailConfig: blocks.tencentExmailConfig };
+): ProviderTransportConfig | null {
+  const descriptor = PROVIDER_OF_TYPE[type];
+  const block = blocks[descriptor.block];
+  if (block === undefined) {
+    return null;
   }
+  // The descriptor of `type` maps that type's block; TypeScript cannot pair them through the union.
+  const options = (descriptor.toTransport as (block: object) => object)(block);
+  const resolved = { type, options } as ProviderTransportConfig;
+  // Settings are stored only where they differ from the defaults; none means the defaults.
+  return Object.keys(concurrency).length === 0 ? resolved : { ...resolved, concurrency };
 }
 
 /** True when the chosen type's stored secret could not be decrypted. */

@@ -9,6 +9,7 @@ import type { SendRateLimitDto } from './dto/send-rate-limit.dto';
 import type { TenantsService } from '../tenancy/tenants.service';
 import { DeliveryError } from '../transports/delivery-error';
 import type { MailTransport, OutboundEmail } from '../transports/mail-transport.interface';
+import type { ProviderTransportConfig } from '../transports/provider-adapters';
 import type { TransportFactory } from '../transports/transport.factory';
 import type { ConfigEmailProviderDto } from './dto/config-email-provider.dto';
 import type { ProviderErrorDto } from './dto/email-provider.dto';
@@ -18,7 +19,6 @@ import { ProviderConfigEntity } from './provider-config.entity';
 import { ProviderConfigMapper } from './provider-config.mapper';
 import { ProviderConfigReader } from './provider-config.reader';
 import type { ProviderConfigRepository, SavePlan } from './provider-config.repository';
-import type { ResolvedProviderConfig } from './provider-config.types';
 import { ProviderConfigService } from './provider-config.service';
 
 /** In-memory stand-in for the repository: same contract, no database. */
@@ -99,7 +99,7 @@ class FakeTransport implements MailTransport {
   closed = false;
   sent: OutboundEmail[] = [];
   constructor(
-    readonly config: ResolvedProviderConfig,
+    readonly config: ProviderTransportConfig,
     private readonly failure?: Error,
   ) {}
   async verify(): Promise<void> {
@@ -137,6 +137,18 @@ const smtpBody: ConfigEmailProviderDto = {
   },
 };
 
+/** smtpBody as its transport sees it (transports/ know their own options, not GenAuth's block). */
+const smtpTransport: ProviderTransportConfig = {
+  type: 'custom',
+  options: {
+    host: 'smtp.example.test',
+    port: 465,
+    login: 'm@example.test',
+    password: 'top-secret-pass',
+    secure: true,
+  },
+};
+
 function withHost(smtp_host: string): ConfigEmailProviderDto {
   return {
     type: 'custom',
@@ -158,7 +170,7 @@ function setup(failure?: Error, egress: EgressPolicy = ALLOW_ALL_EGRESS) {
   );
   const transports: FakeTransport[] = [];
   const factory = {
-    create: (config: ResolvedProviderConfig) => {
+    create: (config: ProviderTransportConfig) => {
       const transport = new FakeTransport(config, failure);
       transports.push(transport);
       return transport;
@@ -355,7 +367,7 @@ describe('ProviderConfigService', () => {
       enabled: true,
       fallbackOnFailure: false,
       rateLimit: null,
-      config: { type: 'custom', smtpConfig: smtpBody.smtpConfig },
+      config: smtpTransport,
     });
     await service.configure(principal, { ...smtpBody, enabled: false });
     await expect(service.getActive('tenant-a')).resolves.toMatchObject({
@@ -384,7 +396,7 @@ describe('ProviderConfigService', () => {
     await expect(service.verify(principal, {})).resolves.toEqual({ ok: true });
     expect(transports).toHaveLength(1);
     expect(transports[0].closed).toBe(true);
-    expect(transports[0].config).toEqual({ type: 'custom', smtpConfig: smtpBody.smtpConfig });
+    expect(transports[0].config).toEqual(smtpTransport);
     expect(repository.verifications).toEqual([{ version: 1, error: null }]);
     await expect(service.get('tenant-a')).resolves.toMatchObject({
       lastVerifiedAt: expect.any(String),
@@ -431,7 +443,7 @@ describe('ProviderConfigService', () => {
       smtpConfig: { ...smtpBody.smtpConfig!, senderPass: SECRET_MASK },
     });
     expect(result).toEqual({ ok: true });
-    expect(transports[0].config).toEqual({ type: 'custom', smtpConfig: smtpBody.smtpConfig });
+    expect(transports[0].config).toEqual(smtpTransport);
     expect(repository.verifications).toEqual([]);
     const moved = service.verify(principal, {
       type: 'custom',

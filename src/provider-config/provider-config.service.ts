@@ -12,6 +12,7 @@ import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
 import { DeliveryError } from '../transports/delivery-error';
 import type { MailTransport } from '../transports/mail-transport.interface';
+import type { ProviderTransportConfig } from '../transports/provider-adapters';
 import { storedConcurrency } from '../transports/provider-concurrency';
 import { TransportFactory } from '../transports/transport.factory';
 import { connectionChanged, diffConfigs, type PlainProviderConfig } from './audit-diff';
@@ -35,7 +36,7 @@ import type { ProviderConfigEntity } from './provider-config.entity';
 import { hasUnreadableSecret, ProviderConfigMapper, toResolved } from './provider-config.mapper';
 import { ProviderConfigReader } from './provider-config.reader';
 import { ProviderConfigRepository } from './provider-config.repository';
-import type { ActiveProviderConfig, ResolvedProviderConfig } from './provider-config.types';
+import type { ActiveProviderConfig } from './provider-config.types';
 import { mergeMaskedSecrets } from './secret-merge';
 import { storedRateLimit } from './send-rate-limit';
 
@@ -55,7 +56,7 @@ async function verifyOnly(transport: MailTransport): Promise<object> {
 }
 
 /** A config ready for a transport, or why the saved one cannot be used. */
-type Usable = { config: ResolvedProviderConfig } | { error: ProviderErrorDto };
+type Usable = { config: ProviderTransportConfig } | { error: ProviderErrorDto };
 
 /** The admin side of a tenant's email provider: save, read, history, verify and test-send. */
 @Injectable()
@@ -270,7 +271,7 @@ export class ProviderConfigService {
   private async candidate(
     tenantId: string,
     dto: ProviderConfigCandidateDto,
-  ): Promise<ResolvedProviderConfig> {
+  ): Promise<ProviderTransportConfig> {
     const row = await this.repository.find(tenantId);
     const stored = row === null ? undefined : this.mapper.decrypt(tenantId, row.config);
     const blocks = mergeMaskedSecrets(this.mapper.fromInput(dto), stored);
@@ -287,7 +288,7 @@ export class ProviderConfigService {
     principal: Principal,
     what: 'verify' | 'test-send',
     usable: Usable,
-    fn: (transport: MailTransport, config: ResolvedProviderConfig) => Promise<T>,
+    fn: (transport: MailTransport, config: ProviderTransportConfig) => Promise<T>,
   ): Promise<({ ok: true } & T) | { ok: false; error: ProviderErrorDto }> {
     const context = { tenantId: principal.tenantId, actorKeyId: principal.keyId };
     if ('error' in usable) {

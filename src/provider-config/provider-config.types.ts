@@ -1,6 +1,6 @@
-import type { ProviderConcurrencySettings } from '../transports/provider-concurrency';
+import type { ProviderTransportConfig } from '../transports/provider-adapters';
+import type { AnyProviderDescriptor, BlockOf } from './provider-descriptors';
 import type { SendRateLimit } from './send-rate-limit';
-import type { ProviderType } from './provider-type.enum';
 
 /** Seed field names are GenAuth's and must stay as they are (snake_case included). */
 export interface SmtpConfig {
@@ -31,33 +31,12 @@ export interface ExmailConfig {
 }
 
 /**
- * A provider configuration with its secrets in plaintext, as the transports need it.
- * Only ever held in memory; the database keeps the secrets encrypted.
- */
-export type ResolvedProviderConfig = (
-  | { type: 'custom'; smtpConfig: SmtpConfig }
-  | { type: 'ali'; aliExmailConfig: ExmailConfig }
-  | { type: 'qq'; tencentExmailConfig: ExmailConfig }
-  | { type: 'sendgrid'; sendGridConfig: SendGridConfig }
-) & {
-  /** Extension: pool size / requests in flight per replica; absent fields take the type's defaults. */
-  concurrency?: ProviderConcurrencySettings;
-};
-
-// Compile-time check that the union covers every provider type.
-type _Covers = Exclude<ProviderType, ResolvedProviderConfig['type']> extends never ? true : never;
-export const RESOLVED_CONFIG_COVERS_ALL_TYPES: _Covers = true;
-
-/**
- * The seed's four config blocks as one object. Secret fields hold plaintext in memory, ciphertext
+ * The seed's config blocks as one object. Secret fields hold plaintext in memory, ciphertext
  * in the `config` column, and the mask in API answers; the context says which.
  */
-export interface ProviderBlocks {
-  smtpConfig?: SmtpConfig;
-  sendGridConfig?: SendGridConfig;
-  aliExmailConfig?: ExmailConfig;
-  tencentExmailConfig?: ExmailConfig;
-}
+export type ProviderBlocks = {
+  [D in AnyProviderDescriptor as D['block']]?: BlockOf<D>;
+};
 
 /** What the dispatcher reads per tenant (ProviderConfigReader.getActive). */
 export interface ActiveProviderConfig {
@@ -68,6 +47,6 @@ export interface ActiveProviderConfig {
   fallbackOnFailure: boolean;
   /** Extension field: the tenant's send rate (null: unlimited), whichever transport sends. */
   rateLimit: SendRateLimit | null;
-  /** Decrypted, in memory only; null when disabled (the built-in mailer applies). */
-  config: ResolvedProviderConfig | null;
+  /** The transport's options, decrypted, in memory only; null when disabled (the built-in mailer applies). */
+  config: ProviderTransportConfig | null;
 }

@@ -8,6 +8,7 @@ import {
   type BlockKey,
 } from './provider-config.constants';
 import type { ProviderBlocks } from './provider-config.types';
+import { PROVIDER_OF_BLOCK } from './provider-descriptors';
 
 type AnyBlock = Record<string, unknown>;
 
@@ -36,10 +37,7 @@ function maskRefusal(
     return `the stored ${key}.${secretField} cannot be decrypted with the current MAILGATE_SECRET_KEY: send the secret again`;
   }
   const changed = SECRET_BINDING_FIELDS[key].filter((field) => input[field] !== stored[field]);
-  // Turning implicit TLS off could expose the kept password to whoever sits on the path.
-  if (key === 'smtpConfig' && stored.secure === true && input.secure !== true) {
-    changed.push('secure');
-  }
+  changed.push(...(PROVIDER_OF_BLOCK[key].weakenedFields?.(input, stored) ?? []));
   if (changed.length > 0) {
     return `${changed.map((field) => `${key}.${field}`).join(', ')} changed, so the secret must be sent again instead of the mask`;
   }

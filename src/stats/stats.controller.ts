@@ -1,13 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  ApiAuthenticated,
-  ApiEnvelope,
-  ApiErrors,
-  AUTH_ERRORS,
-} from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
-import { CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiEnvelope, ApiErrors, AUTH_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
+import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { StatsService, type StatsView, type TenantOverview } from './stats.service';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAuthenticated, ApiGenAuth, BODY_ERRORS } from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
-import { CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiGenAuth, BODY_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
+import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import type {
   EmailTemplateDto,

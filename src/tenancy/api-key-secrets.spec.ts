@@ -1,4 +1,4 @@
-import type { SecretKey } from '../config/env';
+import type { SecretKey } from '../common/secret-cipher';
 import { ApiKeySecretHasher, generateKeyId, generateSecret } from './api-key-secrets';
 import { KEY_ID_RE } from './tenancy.constants';
 

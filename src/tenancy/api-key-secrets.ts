@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import type { SecretKey } from '../config/env';
+import type { SecretKey } from '../common/secret-cipher';
 import { constantTimeEqual } from './constant-time';
 import { KEY_ID_PREFIX } from './tenancy.constants';
 

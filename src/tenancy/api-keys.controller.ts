@@ -1,15 +1,9 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  ApiAuthenticated,
-  ApiEnvelope,
-  ApiErrors,
-  AUTH_ERRORS,
-  BODY_ERRORS,
-} from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
+import { ApiEnvelope, ApiErrors, AUTH_ERRORS, BODY_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
 import { ApiKeysService } from './api-keys.service';
-import { CurrentPrincipal, RequireScopes } from './auth.decorators';
+import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from './auth.decorators';
 import type { ApiKeyDto, CreatedApiKeyDto, RevokedApiKeyDto } from './dto/api-key.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import type { Principal } from './principal';

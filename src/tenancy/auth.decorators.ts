@@ -1,9 +1,16 @@
-import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  SetMetadata,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
 import type { Principal } from './principal';
 import type { Scope } from './scope.enum';
+import { TENANT_HEADER } from './tenancy.constants';
 
 export const PUBLIC_ROUTE = 'mailgate:public';
 export const REQUIRED_SCOPES = 'mailgate:scopes';
@@ -30,3 +37,20 @@ export const CurrentPrincipal = createParamDecorator(
     return principal;
   },
 );
+
+/** Security scheme names of the OpenAPI document (docs/openapi.document.ts declares them). */
+export const BEARER_SCHEME = 'bearer';
+export const AUTHING_SCHEME = 'authing';
+
+/** The route needs an API key: `Authorization: Bearer <id>.<secret>` or GenAuth's signature. */
+export function ApiAuthenticated(): ClassDecorator & MethodDecorator {
+  return applyDecorators(
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiSecurity(AUTHING_SCHEME),
+    ApiHeader({
+      name: TENANT_HEADER,
+      required: false,
+      description: 'Root key only (and required with it): the tenant to act on.',
+    }),
+  );
+}

@@ -13,7 +13,6 @@ import { AuthGuard } from './auth.guard';
 import { AuthNoncesRepository } from './auth-nonces.repository';
 import { AuthenticatorService } from './authenticator.service';
 import { ApiKeyRateLimit, AuthFailureThrottle } from './rate-limits';
-import { SecretKeyCheck } from './secret-key-check';
 import { API_KEY_CACHE_TTL_MS, DEFAULT_API_KEY_CACHE_TTL_MS } from './tenancy.constants';
 import { TenantEntity } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
@@ -34,7 +33,6 @@ import { TenantsService } from './tenants.service';
     TenantsService,
     ApiKeysService,
     AuthenticatorService,
-    SecretKeyCheck,
     {
       provide: ApiKeySecretHasher,
       useFactory: (env: AppEnv) => new ApiKeySecretHasher(env.app.secretKeys),

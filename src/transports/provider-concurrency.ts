@@ -1,4 +1,5 @@
-import type { ProviderType } from '../provider-config/provider-type.enum';
+import { PROVIDER_ADAPTERS } from './provider-adapters';
+import { PROVIDER_TYPES, type ProviderType } from './provider-type.enum';
 
 /**
  * How many messages one replica sends to a tenant's provider at once: the SMTP pool size (and how
@@ -29,18 +30,16 @@ export const CONCURRENCY_LIMITS = {
 } as const;
 
 /**
- * Defaults per provider type, from what the providers publish (README, "Concurrency per
- * provider"): Alibaba and Tencent enterprise mail publish no connection limit but throttle
+ * Defaults per provider type, each adapter's own, from what the providers publish (README,
+ * "Concurrency per provider"): Alibaba and Tencent enterprise mail publish no connection limit but throttle
  * senders per minute, hour and day (Tencent: 500 messages a day to strangers on the free
  * edition, from 1,500 on paid ones), so a small pool is all a mailbox can use; SendGrid publishes
  * no concurrency limit for mail/send and counts volume per plan, so more requests may be in flight.
  */
-export const DEFAULT_CONCURRENCY: Readonly<Record<ProviderType, Readonly<ProviderConcurrency>>> = {
-  custom: { maxConnections: 3, maxMessagesPerConnection: 100 },
-  ali: { maxConnections: 3, maxMessagesPerConnection: 100 },
-  qq: { maxConnections: 3, maxMessagesPerConnection: 100 },
-  sendgrid: { maxConnections: 16, maxMessagesPerConnection: null },
-};
+export const DEFAULT_CONCURRENCY: Readonly<Record<ProviderType, Readonly<ProviderConcurrency>>> =
+  Object.fromEntries(
+    PROVIDER_TYPES.map((type) => [type, PROVIDER_ADAPTERS[type].defaults]),
+  ) as Record<ProviderType, Readonly<ProviderConcurrency>>;
 
 /** The settings that apply to a provider of `type`: the tenant's, else the type's defaults. */
 export function effectiveConcurrency(

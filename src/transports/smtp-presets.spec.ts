@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSmtpTestServer, type SmtpTestServer } from '../../test/support/smtp';
 import { loadEnv } from '../config/env';
-import type { ResolvedProviderConfig } from '../provider-config/provider-config.types';
 import { ALI_EXMAIL_PRESET, aliExmailTransportOptions } from './ali-exmail/ali-exmail.preset';
 import { DeliveryError } from './delivery-error';
 import type { OutboundEmail } from './mail-transport.interface';
+import type { ProviderTransportConfig } from './provider-adapters';
 import { DEFAULT_SMTP_PRESETS } from './smtp-presets';
 import {
   TENCENT_EXMAIL_PRESET,
@@ -36,7 +36,7 @@ describe('SMTP presets', () => {
   });
 
   it('ali: implicit TLS to smtp.qiye.aliyun.com:465, the mailbox as login, default From and only From', () => {
-    expect(aliExmailTransportOptions({ sender: LOGIN, senderPass: PASSWORD })).toEqual({
+    expect(aliExmailTransportOptions({ mailbox: LOGIN, password: PASSWORD })).toEqual({
       name: 'provider:ali',
       host: 'smtp.qiye.aliyun.com',
       port: 465,
@@ -49,7 +49,7 @@ describe('SMTP presets', () => {
   });
 
   it('qq: implicit TLS to smtp.exmail.qq.com:465, the mailbox as login, default From and only From', () => {
-    expect(tencentExmailTransportOptions({ sender: LOGIN, senderPass: PASSWORD })).toEqual({
+    expect(tencentExmailTransportOptions({ mailbox: LOGIN, password: PASSWORD })).toEqual({
       name: 'provider:qq',
       host: 'smtp.exmail.qq.com',
       port: 465,
@@ -63,14 +63,14 @@ describe('SMTP presets', () => {
 
   it('carry the factory-wide tuning, with the preset’s own trust first', () => {
     const options = aliExmailTransportOptions(
-      { sender: LOGIN, senderPass: PASSWORD },
+      { mailbox: LOGIN, password: PASSWORD },
       { ...ALI_EXMAIL_PRESET, tls: { ca: 'preset-ca' } },
       { tls: { ca: 'factory-ca' }, socketTimeoutMs: 1_234 },
     );
     expect(options).toMatchObject({ tls: { ca: 'preset-ca' }, socketTimeoutMs: 1_234 });
     expect(
       tencentExmailTransportOptions(
-        { sender: LOGIN, senderPass: PASSWORD },
+        { mailbox: LOGIN, password: PASSWORD },
         TENCENT_EXMAIL_PRESET,
         {
           tls: { ca: 'factory-ca' },
@@ -82,16 +82,16 @@ describe('SMTP presets', () => {
   describe.each([
     [
       'ali',
-      (sender: string): ResolvedProviderConfig => ({
+      (sender: string): ProviderTransportConfig => ({
         type: 'ali',
-        aliExmailConfig: { sender, senderPass: PASSWORD },
+        options: { mailbox: sender, password: PASSWORD },
       }),
     ],
     [
       'qq',
-      (sender: string): ResolvedProviderConfig => ({
+      (sender: string): ProviderTransportConfig => ({
         type: 'qq',
-        tencentExmailConfig: { sender, senderPass: PASSWORD },
+        options: { mailbox: sender, password: PASSWORD },
       }),
     ],
   ] as const)('%s end to end against a loopback implicit-TLS server', (type, configFor) => {
@@ -151,10 +151,10 @@ describe('SMTP presets', () => {
     });
 
     it('maps a wrong password to auth', async () => {
-      const wrong: ResolvedProviderConfig =
+      const wrong: ProviderTransportConfig =
         type === 'ali'
-          ? { type: 'ali', aliExmailConfig: { sender: LOGIN, senderPass: 'wrong' } }
-          : { type: 'qq', tencentExmailConfig: { sender: LOGIN, senderPass: 'wrong' } };
+          ? { type: 'ali', options: { mailbox: LOGIN, password: 'wrong' } }
+          : { type: 'qq', options: { mailbox: LOGIN, password: 'wrong' } };
       const transport = factory.create(wrong);
       try {
         await expect(transport.verify()).rejects.toMatchObject({ errorClass: 'auth', status: 535 });

@@ -7,9 +7,9 @@ import { NestFactory } from '@nestjs/core';
 import { startSmtpTestServer, type SmtpTestServer } from '../../test/support/smtp';
 import { APP_ENV } from '../config/app-env.constants';
 import { loadEnv, type AppEnv } from '../config/env';
-import type { ResolvedProviderConfig } from '../provider-config/provider-config.types';
 import { CaptureTransport } from './builtin/capture.transport';
 import type { MailTransport, OutboundEmail } from './mail-transport.interface';
+import type { ProviderTransportConfig } from './provider-adapters';
 import { SendGridTransport } from './sendgrid/sendgrid.transport';
 import { SmtpTransport } from './smtp/smtp.transport';
 import { TransportFactory, type TransportFactoryOptions } from './transport.factory';
@@ -40,14 +40,14 @@ describe('TransportFactory', () => {
   let factory: TransportFactory;
   let options: TransportFactoryOptions;
 
-  function customConfig(pass = 'test-password'): ResolvedProviderConfig {
+  function customConfig(pass = 'test-password'): ProviderTransportConfig {
     return {
       type: 'custom',
-      smtpConfig: {
-        smtp_host: smtp.host,
-        smtp_port: smtp.port,
-        sender: 'mailer@example.test',
-        senderPass: pass,
+      options: {
+        host: smtp.host,
+        port: smtp.port,
+        login: 'mailer@example.test',
+        password: pass,
       },
     };
   }
@@ -88,32 +88,32 @@ describe('TransportFactory', () => {
   });
 
   describe('create()', () => {
-    it.each<[ResolvedProviderConfig, string, new (...args: never[]) => MailTransport]>([
+    it.each<[ProviderTransportConfig, string, new (...args: never[]) => MailTransport]>([
       [
         {
           type: 'custom',
-          smtpConfig: {
-            smtp_host: 'smtp.example.com',
-            smtp_port: 587,
-            sender: 'a@example.com',
-            senderPass: 'x',
+          options: {
+            host: 'smtp.example.com',
+            port: 587,
+            login: 'a@example.com',
+            password: 'x',
           },
         },
         'provider:custom',
         SmtpTransport,
       ],
       [
-        { type: 'ali', aliExmailConfig: { sender: 'a@example.cn', senderPass: 'x' } },
+        { type: 'ali', options: { mailbox: 'a@example.cn', password: 'x' } },
         'provider:ali',
         SmtpTransport,
       ],
       [
-        { type: 'qq', tencentExmailConfig: { sender: 'a@example.cn', senderPass: 'x' } },
+        { type: 'qq', options: { mailbox: 'a@example.cn', password: 'x' } },
         'provider:qq',
         SmtpTransport,
       ],
       [
-        { type: 'sendgrid', sendGridConfig: { sender: 'a@example.com', apikey: 'SG.key.value' } },
+        { type: 'sendgrid', options: { from: 'a@example.com', apiKey: 'SG.key.value' } },
         'provider:sendgrid',
         SendGridTransport,
       ],
@@ -127,17 +127,17 @@ describe('TransportFactory', () => {
       }
     });
 
-    it.each<[ResolvedProviderConfig, number]>([
-      [{ type: 'ali', aliExmailConfig: { sender: 'a@example.cn', senderPass: 'x' } }, 3],
-      [{ type: 'qq', tencentExmailConfig: { sender: 'a@example.cn', senderPass: 'x' } }, 3],
+    it.each<[ProviderTransportConfig, number]>([
+      [{ type: 'ali', options: { mailbox: 'a@example.cn', password: 'x' } }, 3],
+      [{ type: 'qq', options: { mailbox: 'a@example.cn', password: 'x' } }, 3],
       [
-        { type: 'sendgrid', sendGridConfig: { sender: 'a@example.com', apikey: 'SG.key.value' } },
+        { type: 'sendgrid', options: { from: 'a@example.com', apiKey: 'SG.key.value' } },
         16,
       ],
       [
         {
           type: 'sendgrid',
-          sendGridConfig: { sender: 'a@example.com', apikey: 'SG.key.value' },
+          options: { from: 'a@example.com', apiKey: 'SG.key.value' },
           concurrency: { maxConnections: 40 },
         },
         40,
@@ -185,7 +185,7 @@ describe('TransportFactory', () => {
 
     it('fails loudly for a type without an adapter', () => {
       expect(() =>
-        factory.create({ type: 'mailgun' } as unknown as ResolvedProviderConfig),
+        factory.create({ type: 'mailgun' } as unknown as ProviderTransportConfig),
       ).toThrow('Unhandled provider type');
     });
 

@@ -1,20 +1,14 @@
-import { parseMailbox } from '../common/addresses';
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
-import type { ResolvedProviderConfig } from '../provider-config/provider-config.types';
-import { aliExmailTransportOptions } from './ali-exmail/ali-exmail.preset';
 import { createBuiltinTransport } from './builtin/builtin-mailer';
-import { DeliveryError } from './delivery-error';
-import type { EmailAddress, MailTransport } from './mail-transport.interface';
-import { SendGridTransport } from './sendgrid/sendgrid.transport';
-import { DEFAULT_CONCURRENCY } from './provider-concurrency';
+import type { MailTransport } from './mail-transport.interface';
+import type { ProviderAdapter } from './provider-adapter';
+import { PROVIDER_ADAPTERS, type ProviderTransportConfig } from './provider-adapters';
 import { DEFAULT_SMTP_PRESETS } from './smtp-presets';
 import type { SmtpPresetTable } from './smtp/smtp-preset';
-import { customSmtpTransportOptions } from './smtp/custom-smtp.options';
-import { SmtpTransport, type SmtpTuning } from './smtp/smtp.transport';
-import { tencentExmailTransportOptions } from './tencent-exmail/tencent-exmail.preset';
-import { providerTransportName, TRANSPORT_FACTORY_OPTIONS } from './transports.constants';
+import type { SmtpTuning } from './smtp/smtp.transport';
+import { TRANSPORT_FACTORY_OPTIONS } from './transports.constants';
 
 /** Optional overrides, provided under TRANSPORT_FACTORY_OPTIONS. Production leaves it empty. */
 export interface TransportFactoryOptions {
@@ -29,21 +23,6 @@ export interface TransportFactoryOptions {
 interface CachedTransport {
   version: number;
   transport: MailTransport;
-}
-
-/** SendGrid's `sender` (`addr` or `Name <addr>`), validated when saved. */
-function sendGridFrom(sender: string): EmailAddress {
-  const parsed = parseMailbox(sender);
-  if (!parsed.ok) {
-    throw new DeliveryError('config', `sendGridConfig.sender ${parsed.problem}`, {
-      code: 'SENDER_INVALID',
-    });
-  }
-  return parsed.value;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`Unhandled provider type: ${JSON.stringify(value)}`);
 }
 
 /**
@@ -73,73 +52,20 @@ export class TransportFactory implements OnApplicationShutdown {
    * A new, uncached adapter for `config` (verify or test-send of a config that may not be saved).
    * The caller closes it. Throws a `config` DeliveryError when the config cannot make an adapter.
    */
-  create(config: ResolvedProviderConfig): MailTransport {
-    switch (config.type) {
-      case 'custom':
-        return new SmtpTransport(
-          customSmtpTransportOptions(
-            config.smtpConfig,
-            this.env.egress,
-            this.smtpTuningFor(config),
-            this.env.smtp.allowPlaintextAuth,
-          ),
-        );
-      case 'ali':
-        return new SmtpTransport(
-          aliExmailTransportOptions(
-            config.aliExmailConfig,
-            this.presets.ali,
-            this.smtpTuningFor(config),
-          ),
-        );
-      case 'qq':
-        return new SmtpTransport(
-          tencentExmailTransportOptions(
-            config.tencentExmailConfig,
-            this.presets.qq,
-            this.smtpTuningFor(config),
-          ),
-        );
-      case 'sendgrid':
-        return new SendGridTransport({
-          name: providerTransportName('sendgrid'),
-          apiKey: config.sendGridConfig.apikey,
-          baseUrl: this.env.mailer.sendgridApiUrl,
-          defaultFrom: sendGridFrom(config.sendGridConfig.sender),
-          timeoutMs: this.sendGridTimeoutMs,
-          maxConnections:
-            config.concurrency?.maxConnections ?? DEFAULT_CONCURRENCY.sendgrid.maxConnections,
-        });
-      default:
-        // A provider type without an adapter stops the build here.
-        return assertNever(config);
-    }
-  }
-
-  /**
-   * The pool of an SMTP provider: the tenant's `concurrency` settings, else the factory's tuning,
-   * else the type's defaults.
-   */
-  private smtpTuningFor(
-    config: ResolvedProviderConfig & { type: 'custom' | 'ali' | 'qq' },
-  ): SmtpTuning {
-    const defaults = DEFAULT_CONCURRENCY[config.type];
-    return {
-      ...this.smtpTuning,
-      maxConnections:
-        config.concurrency?.maxConnections ??
-        this.smtpTuning.maxConnections ??
-        defaults.maxConnections,
-      maxMessages:
-        config.concurrency?.maxMessagesPerConnection ??
-        this.smtpTuning.maxMessages ??
-        defaults.maxMessagesPerConnection ??
-        undefined,
-    };
+  create(config: ProviderTransportConfig): MailTransport {
+    // PROVIDER_ADAPTERS has one adapter per type; TypeScript cannot pair a union's type and options.
+    const adapter = PROVIDER_ADAPTERS[config.type] as ProviderAdapter<typeof config.options>;
+    return adapter.create(config.options, {
+      env: this.env,
+      presets: this.presets,
+      smtpTuning: this.smtpTuning,
+      sendGridTimeoutMs: this.sendGridTimeoutMs,
+      concurrency: config.concurrency ?? {},
+    });
   }
 
   /** The tenant's adapter for config `version`; a different version replaces (and closes) the cached one. */
-  forTenant(tenantId: string, version: number, config: ResolvedProviderConfig): MailTransport {
+  forTenant(tenantId: string, version: number, config: ProviderTransportConfig): MailTransport {
     const cached = this.tenants.get(tenantId);
     if (cached !== undefined && cached.version === version) {
       return cached.transport;

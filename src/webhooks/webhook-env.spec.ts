@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_SCHEDULE, parseDurationMs, parseWebhookEnv } from './webhook-env';
+import { DEFAULT_RETRY_SCHEDULE, parseDurationMs, parseWebhookEnv } from '../config/webhook-env';
 import { jittered, nextRetryAt } from './webhook-worker.service';
 
 describe('webhook retry schedule', () => {

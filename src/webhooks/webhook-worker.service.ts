@@ -7,7 +7,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { ReadyEnv } from '../app.module';
+import type { ReadyEnv } from '../config/env';
 import { LOGGER } from '../common/logger.constants';
 import { SecretCipher } from '../common/secret-cipher';
 import { APP_ENV } from '../config/app-env.constants';

@@ -1,14 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  ApiAuthenticated,
-  ApiEnvelope,
-  ApiErrors,
-  AUTH_ERRORS,
-  BODY_ERRORS,
-} from '../docs/api-responses.decorators';
-import { ref } from '../docs/api-schemas';
-import { CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiEnvelope, ApiErrors, AUTH_ERRORS, BODY_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ref } from '../common/openapi/api-schemas';
+import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';

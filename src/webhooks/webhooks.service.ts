@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { ReadyEnv } from '../app.module';
+import type { ReadyEnv } from '../config/env';
 import { ApiCode } from '../common/api-code.enum';
 import { AppException, ValidationException, type FieldError } from '../common/app.exception';
 import { LOGGER } from '../common/logger.constants';

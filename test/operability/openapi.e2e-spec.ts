@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DECORATORS, type OpenAPIObject } from '@nestjs/swagger';
 import { generateOpenApiDocument, OPENAPI_FILE } from '../../scripts/generate-openapi';
 import { createApp } from '../../src/app.factory';
-import type { ReadyEnv } from '../../src/app.module';
+import type { ReadyEnv } from '../../src/config/env';
 import { createLogger } from '../../src/common/logger';
 import { loadEnv } from '../../src/config/env';
 import { createTestDatabase, type TestDatabase } from '../support/database';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.factory';
-import type { ReadyEnv } from '../../src/app.module';
+import type { ReadyEnv } from '../../src/config/env';
 import { createLogger } from '../../src/common/logger';
 import { loadEnv } from '../../src/config/env';
 import { startChildApp, type ChildApp } from '../support/child-app';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
-import type { AppOverrides, ReadyEnv } from '../../src/app.module';
+import type { AppOverrides } from '../../src/app.module';
 import { createLogger } from '../../src/common/logger';
-import { loadEnv } from '../../src/config/env';
+import { loadEnv, type ReadyEnv } from '../../src/config/env';
 import { createTestDatabase, type TestDatabase } from './database';
 
 /** Fixed test credentials: never used outside tests. */

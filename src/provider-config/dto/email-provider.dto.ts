@@ -1,7 +1,7 @@
 import type { DeliveryErrorClass } from '../../transports/delivery-error';
 import type { ProviderConcurrency } from '../../transports/provider-concurrency';
 import type { AuditAction } from '../provider-config.constants';
-import type { ExmailConfig, SendGridConfig, SmtpConfig } from '../provider-config.types';
+import type { ProviderBlocks } from '../provider-config.types';
 import type { ProviderType } from '../provider-type.enum';
 import type { SendRateLimit } from '../send-rate-limit';
 
@@ -27,16 +27,12 @@ export interface ProviderHealthDto {
 }
 
 /**
- * GenAuth's `EmailProviderDto` (secrets masked) plus mailgate's extras: `fallbackOnFailure`,
+ * GenAuth's `EmailProviderDto` (each type's block as its descriptor answers it, secrets masked) plus mailgate's extras: `fallbackOnFailure`,
  * `concurrency` (the values that apply, defaults filled in), `rateLimit` (null: unlimited), `version`, `lastVerifiedAt`, `lastVerifyError`, `updatedAt`, `health`.
  */
-export interface EmailProviderDto {
+export interface EmailProviderDto extends ProviderBlocks {
   enabled: boolean;
   type: ProviderType;
-  smtpConfig?: SmtpConfig & { secure: boolean };
-  sendGridConfig?: SendGridConfig;
-  aliExmailConfig?: ExmailConfig;
-  tencentExmailConfig?: ExmailConfig;
   fallbackOnFailure: boolean;
   concurrency: ProviderConcurrency;
   rateLimit: SendRateLimit | null;

@@ -1,6 +1,11 @@
-import type { ExmailConfig } from '../../provider-config/provider-config.types';
-import { exmailTransportOptions, type SmtpPreset } from '../smtp/smtp-preset';
-import type { SmtpTransportOptions, SmtpTuning } from '../smtp/smtp.transport';
+import { smtpPoolTuning, type ProviderAdapter } from '../provider-adapter';
+import {
+  EXMAIL_DEFAULTS,
+  exmailTransportOptions,
+  type MailboxLogin,
+  type SmtpPreset,
+} from '../smtp/smtp-preset';
+import { SmtpTransport, type SmtpTransportOptions, type SmtpTuning } from '../smtp/smtp.transport';
 import { providerTransportName } from '../transports.constants';
 
 /**
@@ -14,9 +19,22 @@ export const ALI_EXMAIL_PRESET: Readonly<SmtpPreset> = Object.freeze({
 });
 
 export function aliExmailTransportOptions(
-  config: ExmailConfig,
+  config: MailboxLogin,
   preset: SmtpPreset = ALI_EXMAIL_PRESET,
   tuning?: SmtpTuning,
 ): SmtpTransportOptions {
   return exmailTransportOptions(providerTransportName('ali'), preset, config, tuning);
 }
+
+/** `type: 'ali'`: the mailbox through the preset (TransportFactoryOptions may replace it in tests). */
+export const ALI_EXMAIL_ADAPTER: ProviderAdapter<MailboxLogin> = {
+  defaults: EXMAIL_DEFAULTS,
+  create: (mailbox, context) =>
+    new SmtpTransport(
+      aliExmailTransportOptions(
+        mailbox,
+        context.presets.ali,
+        smtpPoolTuning(context, EXMAIL_DEFAULTS),
+      ),
+    ),
+};

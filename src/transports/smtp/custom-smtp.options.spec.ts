@@ -2,11 +2,11 @@ import { ALLOW_ALL_EGRESS } from '../../common/egress';
 import { customSmtpTransportOptions } from './custom-smtp.options';
 
 describe('customSmtpTransportOptions', () => {
-  const base = { smtp_host: 'smtp.corp.example', sender: 'app@corp.example', senderPass: 'pw' };
+  const base = { host: 'smtp.corp.example', login: 'app@corp.example', password: 'pw' };
 
   it('maps the seed fields: sender is the login and the default From', () => {
     expect(
-      customSmtpTransportOptions({ ...base, smtp_port: 587 }, ALLOW_ALL_EGRESS, {
+      customSmtpTransportOptions({ ...base, port: 587 }, ALLOW_ALL_EGRESS, {
         socketTimeoutMs: 1_000,
       }),
     ).toEqual({
@@ -30,12 +30,12 @@ describe('customSmtpTransportOptions', () => {
     [2465, true, true],
   ])('port %i with secure=%s → implicit TLS %s', (port, secure, expected) => {
     expect(
-      customSmtpTransportOptions({ ...base, smtp_port: port, secure }, ALLOW_ALL_EGRESS).secure,
+      customSmtpTransportOptions({ ...base, port, secure }, ALLOW_ALL_EGRESS).secure,
     ).toBe(expected);
   });
 
   it('accepts a port sent as a string', () => {
-    const config = { ...base, smtp_port: '465' as unknown as number };
+    const config = { ...base, port: '465' as unknown as number };
     expect(customSmtpTransportOptions(config, ALLOW_ALL_EGRESS)).toMatchObject({
       port: 465,
       secure: true,
@@ -44,7 +44,7 @@ describe('customSmtpTransportOptions', () => {
 
   it('has no AUTH and no default From without a sender', () => {
     expect(
-      customSmtpTransportOptions({ ...base, sender: '', smtp_port: 25 }, ALLOW_ALL_EGRESS),
+      customSmtpTransportOptions({ ...base, login: '', port: 25 }, ALLOW_ALL_EGRESS),
     ).toMatchObject({
       auth: undefined,
       defaultFrom: undefined,

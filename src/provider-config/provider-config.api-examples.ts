@@ -1,5 +1,5 @@
 import type { ApiResponseExamples, ExamplesObject } from '@nestjs/swagger';
-import { SECRET_MASK } from '../provider-config/provider-config.constants';
+import { SECRET_MASK } from './provider-config.constants';
 
 /** GenAuth's config_email_provider bodies (the seed's four provider types, and a disabled one). */
 export const CONFIG_EMAIL_PROVIDER_EXAMPLES: ExamplesObject = {

@@ -1,18 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtension,
-  ApiHeader,
-  ApiResponse,
-  ApiSecurity,
-  type ApiResponseExamples,
-} from '@nestjs/swagger';
-import { TENANT_HEADER } from '../tenancy/tenancy.constants';
+import { ApiExtension, ApiResponse, type ApiResponseExamples } from '@nestjs/swagger';
 import { envelopeOf, errorEnvelopeOf, type Schema } from './api-schemas';
-
-/** Security scheme names of the document (see openapi.document.ts). */
-export const BEARER_SCHEME = 'bearer';
-export const AUTHING_SCHEME = 'authing';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
 
@@ -45,19 +33,6 @@ function entries(spec: ErrorSpec): Array<[ErrorStatus, string]> {
       return [code, d === true ? DEFAULT_DESCRIPTIONS[code] : d];
     })
     .sort(([a], [b]) => a - b);
-}
-
-/** The route needs an API key: `Authorization: Bearer <id>.<secret>` or GenAuth's signature. */
-export function ApiAuthenticated(): ClassDecorator & MethodDecorator {
-  return applyDecorators(
-    ApiBearerAuth(BEARER_SCHEME),
-    ApiSecurity(AUTHING_SCHEME),
-    ApiHeader({
-      name: TENANT_HEADER,
-      required: false,
-      description: 'Root key only (and required with it): the tenant to act on.',
-    }),
-  );
 }
 
 /** Error answers of a `/v1` route: the HTTP status equals the envelope's statusCode. */

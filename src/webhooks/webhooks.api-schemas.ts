@@ -1,8 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
+import { isoDate, nullableIsoDate } from '../common/openapi/api-schemas';
 import { DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES, WEBHOOK_TEST_EVENT } from './webhook-event.enum';
-
-const isoDate: SchemaObject = { type: 'string', format: 'date-time' };
-const nullableIsoDate: SchemaObject = { ...isoDate, nullable: true };
 
 const endpoint: SchemaObject = {
   type: 'object',
@@ -56,7 +54,7 @@ const delivery: SchemaObject = {
 };
 
 /** The webhooks API's answers (TypeScript interfaces, so described here). */
-export const WEBHOOK_SCHEMAS: Record<string, SchemaObject> = {
+export const WEBHOOK_API_SCHEMAS: Record<string, SchemaObject> = {
   WebhookEndpoint: endpoint,
   WebhookEndpointWithSecret: {
     allOf: [
