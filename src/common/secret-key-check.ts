@@ -27,7 +27,7 @@ export interface KeyIdSecrets {
 
 /** What a feature's stored-secrets query gets: the database, how many samples, what a ciphertext looks like. */
 export interface StoredSecretsQuery {
-  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  query: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
   samplesPerKeyId: number;
   /** CIPHERTEXT_RE's source, for a `~` match in SQL. */
   ciphertextPattern: string;

@@ -9,7 +9,11 @@ import type { ProviderType } from './provider-type.enum';
  * validated, which field is the secret and what that secret is bound to, and how the block maps
  * onto the options of the type's transport adapter (transports/PROVIDER_ADAPTERS).
  */
-export interface ProviderDescriptor<T extends ProviderType, K extends string, Block extends object> {
+export interface ProviderDescriptor<
+  T extends ProviderType,
+  K extends string,
+  Block extends object,
+> {
   type: T;
   /** GenAuth's config block of this type in EmailProviderDto. */
   block: K;
@@ -102,7 +106,8 @@ export const PROVIDER_DESCRIPTORS = [
 export type AnyProviderDescriptor = (typeof PROVIDER_DESCRIPTORS)[number];
 export type BlockKey = AnyProviderDescriptor['block'];
 /** The block shape of a descriptor. */
-export type BlockOf<D> = D extends ProviderDescriptor<ProviderType, string, infer Block> ? Block : never;
+export type BlockOf<D> =
+  D extends ProviderDescriptor<ProviderType, string, infer Block> ? Block : never;
 
 /** The descriptor of each type; a type without one does not compile. */
 export const PROVIDER_OF_TYPE = Object.fromEntries(

@@ -1,6 +1,11 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiEnvelope, ApiErrors, AUTH_ERRORS, BODY_ERRORS } from '../common/openapi/api-responses.decorators';
+import {
+  ApiEnvelope,
+  ApiErrors,
+  AUTH_ERRORS,
+  BODY_ERRORS,
+} from '../common/openapi/api-responses.decorators';
 import { ref } from '../common/openapi/api-schemas';
 import { ApiKeysService } from './api-keys.service';
 import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from './auth.decorators';

@@ -69,13 +69,9 @@ describe('SMTP presets', () => {
     );
     expect(options).toMatchObject({ tls: { ca: 'preset-ca' }, socketTimeoutMs: 1_234 });
     expect(
-      tencentExmailTransportOptions(
-        { mailbox: LOGIN, password: PASSWORD },
-        TENCENT_EXMAIL_PRESET,
-        {
-          tls: { ca: 'factory-ca' },
-        },
-      ).tls,
+      tencentExmailTransportOptions({ mailbox: LOGIN, password: PASSWORD }, TENCENT_EXMAIL_PRESET, {
+        tls: { ca: 'factory-ca' },
+      }).tls,
     ).toEqual({ ca: 'factory-ca' });
   });
 

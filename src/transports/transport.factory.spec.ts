@@ -130,10 +130,7 @@ describe('TransportFactory', () => {
     it.each<[ProviderTransportConfig, number]>([
       [{ type: 'ali', options: { mailbox: 'a@example.cn', password: 'x' } }, 3],
       [{ type: 'qq', options: { mailbox: 'a@example.cn', password: 'x' } }, 3],
-      [
-        { type: 'sendgrid', options: { from: 'a@example.com', apiKey: 'SG.key.value' } },
-        16,
-      ],
+      [{ type: 'sendgrid', options: { from: 'a@example.com', apiKey: 'SG.key.value' } }, 16],
       [
         {
           type: 'sendgrid',
@@ -194,7 +191,7 @@ describe('TransportFactory', () => {
         thrownBy(() =>
           factory.create({
             type: 'sendgrid',
-            sendGridConfig: { sender: 'a@example.com', apikey: '' },
+            options: { from: 'a@example.com', apiKey: '' },
           }),
         ),
       ).toMatchObject({ errorClass: 'config' });

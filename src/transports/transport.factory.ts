@@ -54,7 +54,12 @@ export class TransportFactory implements OnApplicationShutdown {
    */
   create(config: ProviderTransportConfig): MailTransport {
     // PROVIDER_ADAPTERS has one adapter per type; TypeScript cannot pair a union's type and options.
-    const adapter = PROVIDER_ADAPTERS[config.type] as ProviderAdapter<typeof config.options>;
+    const adapter = PROVIDER_ADAPTERS[config.type] as
+      ProviderAdapter<typeof config.options> | undefined;
+    if (adapter === undefined) {
+      // Only reachable from untyped input: the table covers every type at compile time.
+      throw new Error(`Unhandled provider type: ${JSON.stringify(config)}`);
+    }
     return adapter.create(config.options, {
       env: this.env,
       presets: this.presets,

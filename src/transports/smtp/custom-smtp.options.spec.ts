@@ -29,9 +29,9 @@ describe('customSmtpTransportOptions', () => {
     [465, false, false],
     [2465, true, true],
   ])('port %i with secure=%s → implicit TLS %s', (port, secure, expected) => {
-    expect(
-      customSmtpTransportOptions({ ...base, port, secure }, ALLOW_ALL_EGRESS).secure,
-    ).toBe(expected);
+    expect(customSmtpTransportOptions({ ...base, port, secure }, ALLOW_ALL_EGRESS).secure).toBe(
+      expected,
+    );
   });
 
   it('accepts a port sent as a string', () => {
