@@ -10,12 +10,8 @@ import {
 import { ref } from '../common/openapi/api-schemas';
 import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
-import {
-  EmailsService,
-  parsePreferWait,
-  type AcceptedEmail,
-  type EmailView,
-} from './emails.service';
+import { EmailsService, parsePreferWait, type AcceptedEmail } from './emails.service';
+import type { EmailView } from './email-view';
 import { EMAIL_STATUSES } from './email-status.enum';
 
 @ApiTags('Emails')

@@ -5,20 +5,19 @@ import { ApiCode } from '../common/api-code.enum';
 import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
 import { needsSmtpUtf8 } from '../common/addresses';
-import type { RecipientRecord } from '../events/email-event-type.enum';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderConfigReader } from '../provider-config/provider-config.reader';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
 import { EmailTemplatesService } from '../templates/email-templates.service';
-import { ContentSealer, isSealed } from './content-sealer';
+import { ContentSealer } from './content-sealer';
 import { validateEmailRequest, type ValidatedEmail } from './email-request.validator';
 import { validateWithTemplate } from './template-send';
 import { EmailAcceptRepository } from './email-accept.repository';
-import { EmailReadsRepository, type AttemptRow, type MessageRow } from './email-reads.repository';
+import { EmailReadsRepository, type MessageRow } from './email-reads.repository';
+import { emailViewOf, type EmailView } from './email-view';
 import { EMAIL_STATUSES, isFinalStatus, type EmailStatus } from './email-status.enum';
 import { MAX_BATCH, MAX_WAIT_SECONDS } from './emails.contract';
-import { recipientsOf } from './recipient-outcomes';
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,79 +29,6 @@ export interface AcceptedEmail {
 
 export type BatchItemResult =
   { index: number; id: string; status: 'queued' } | { index: number; errors: FieldError[] };
-
-export interface EmailView {
-  id: string;
-  status: EmailStatus;
-  from: unknown;
-  to: unknown;
-  cc: unknown;
-  bcc: unknown;
-  /** Null for a sensitive message: its subject is content. */
-  subject: string | null;
-  sensitive: boolean;
-  /** `stored`; `sealed` (sensitive, encrypted, never shown); `purged` (removed at contentPurgedAt). */
-  content: 'stored' | 'sealed' | 'purged';
-  contentPurgedAt: string | null;
-  /** When it reached a final status: retention counts from here. */
-  finishedAt: string | null;
-  tags: string[] | null;
-  metadata: Record<string, unknown> | null;
-  sizeBytes: number;
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  transport: string | null;
-  fallbackReason: string | null;
-  providerMessageId: string | null;
-  /** The provider config version that chose the transport of the last attempt (null: none saved, or not attempted). */
-  providerConfigVersion: number | null;
-  lastError: MessageRow['last_error'];
-  createdAt: string;
-  updatedAt: string;
-  sentAt: string | null;
-  attempts?: Array<{
-    attempt: number;
-    transport: string;
-    outcome: string;
-    reason: string | null;
-    errorClass: string | null;
-    errorCode: string | null;
-    errorStatus: number | null;
-    errorMessage: string | null;
-    providerMessageId: string | null;
-    startedAt: string;
-    finishedAt: string;
-    durationMs: number;
-  }>;
-  capturedMime?: string;
-  recipients?: RecipientView[];
-}
-
-export interface RecipientView {
-  email: string;
-  state: RecipientRecord['state'];
-  at: string | null;
-  bounceType?: 'hard' | 'soft';
-  code?: string;
-  reason?: string;
-}
-
-/** Every envelope recipient with its state; pending until the dispatcher recorded one. */
-function recipientViews(row: MessageRow): RecipientView[] {
-  return recipientsOf(row.payload).map((email) => {
-    const record = row.recipients?.[email];
-    return record === undefined
-      ? { email, state: 'pending', at: null }
-      : {
-          email,
-          state: record.state,
-          at: record.at,
-          ...(record.bounceType === undefined ? {} : { bounceType: record.bounceType }),
-          ...(record.code === undefined ? {} : { code: record.code }),
-          ...(record.reason === undefined ? {} : { reason: record.reason }),
-        };
-  });
-}
 
 /** Every address of a message with the field that holds it (`to.0`, `replyTo`…). */
 function namedAddressesOf(email: ValidatedEmail): Array<[string, string]> {
@@ -122,61 +48,6 @@ function addressesOf(email: ValidatedEmail): string[] {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-function iso(date: Date | null): string | null {
-  return date === null ? null : new Date(date).toISOString();
-}
-
-function viewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView {
-  const view: EmailView = {
-    id: row.id,
-    status: row.status,
-    from: row.payload.from ?? null,
-    to: row.payload.to,
-    cc: row.payload.cc ?? null,
-    bcc: row.payload.bcc ?? null,
-    subject: isSealed(row.payload) ? null : row.payload.subject,
-    sensitive: row.sensitive,
-    content:
-      row.content_purged_at !== null ? 'purged' : isSealed(row.payload) ? 'sealed' : 'stored',
-    contentPurgedAt: iso(row.content_purged_at),
-    finishedAt: iso(row.finished_at),
-    tags: row.tags,
-    metadata: row.metadata,
-    sizeBytes: row.size_bytes,
-    attemptCount: row.attempts,
-    nextAttemptAt: row.status === 'queued' ? iso(row.next_attempt_at) : null,
-    transport: row.transport,
-    fallbackReason: row.fallback_reason,
-    providerMessageId: row.provider_message_id,
-    providerConfigVersion: row.provider_config_version,
-    lastError: row.last_error,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-    sentAt: iso(row.sent_at),
-    recipients: recipientViews(row),
-  };
-  if (attempts !== undefined) {
-    view.attempts = attempts.map((a) => ({
-      attempt: a.attempt_no,
-      transport: a.transport,
-      outcome: a.outcome,
-      reason: a.reason,
-      errorClass: a.error_class,
-      errorCode: a.error_code,
-      errorStatus: a.error_status,
-      errorMessage: a.error_message,
-      providerMessageId: a.provider_message_id,
-      startedAt: iso(a.started_at)!,
-      finishedAt: iso(a.finished_at)!,
-      durationMs: a.duration_ms,
-    }));
-  }
-  if (row.captured_mime !== undefined && row.captured_mime !== null) {
-    view.capturedMime = row.captured_mime;
-  }
-  return view;
 }
 
 function encodeCursor(row: MessageRow): string {
@@ -408,7 +279,7 @@ export class EmailsService {
     if (row === null) {
       throw new AppException(ApiCode.NotFound, 'Email not found');
     }
-    return viewOf(row, await this.reads.attemptsOf(row.id));
+    return emailViewOf(row, await this.reads.attemptsOf(row.id));
   }
 
   async list(
@@ -440,7 +311,7 @@ export class EmailsService {
     });
     const page = rows.slice(0, limit);
     return {
-      items: page.map((row) => viewOf(row)),
+      items: page.map((row) => emailViewOf(row)),
       nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
     };
   }
