@@ -1,4 +1,4 @@
-import type { EmailTemplateType } from './email-template-type.enum';
+import { EMAIL_TEMPLATE_TYPES, type EmailTemplateType } from './email-template-type.enum';
 
 /** Largest template `content` accepted (UTF-8 bytes). */
 export const MAX_CONTENT_BYTES = 256 * 1024;
@@ -37,24 +37,20 @@ export const TEMPLATE_VARIABLES: Readonly<Record<EmailTemplateType, readonly str
   EMAIL_UNBIND_VERIFY_CODE: CODE,
 };
 
+/** Types whose messages carry no secret: a welcome, a reminder, a notice of a reset. */
+const NOT_SENSITIVE_TEMPLATE_TYPES: ReadonlySet<EmailTemplateType> = new Set([
+  'WELCOME_EMAIL',
+  'USER_PASSWORD_UPDATE_REMIND',
+  'USER_PASSWORD_RESET_NOTIFICATION',
+]);
+
 /**
  * Types whose messages carry a secret (a code, a password, a one-time link): sent as sensitive
  * messages by default.
  */
-export const SENSITIVE_TEMPLATE_TYPES: ReadonlySet<EmailTemplateType> = new Set([
-  'FIRST_CREATED_USER',
-  'REGISTER_VERIFY_CODE',
-  'LOGIN_VERIFY_CODE',
-  'MFA_VERIFY_CODE',
-  'INFORMATION_COMPLETION_VERIFY_CODE',
-  'FIRST_EMAIL_LOGIN_VERIFY',
-  'CONSOLE_CONDUCTED_VERIFY',
-  'ADMIN_RESET_USER_PASSWORD_NOTIFICATION',
-  'RESET_PASSWORD_VERIFY_CODE',
-  'SELF_UNLOCKING_VERIFY_CODE',
-  'EMAIL_BIND_VERIFY_CODE',
-  'EMAIL_UNBIND_VERIFY_CODE',
-]);
+export const SENSITIVE_TEMPLATE_TYPES: ReadonlySet<EmailTemplateType> = new Set(
+  EMAIL_TEMPLATE_TYPES.filter((type) => !NOT_SENSITIVE_TEMPLATE_TYPES.has(type)),
+);
 
 /** Default validity (minutes) of the types that have one; the others have no `expiresIn`. */
 export const DEFAULT_EXPIRES_IN: Partial<Record<EmailTemplateType, number>> = {

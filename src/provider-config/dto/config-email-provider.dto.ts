@@ -24,12 +24,27 @@ const requiredIfEnabled =
   (dto: ConfigEmailProviderDto): boolean =>
     dto.enabled === true && dto.type === type;
 
+/** Read-only fields of a read, allowed so a read can be sent back as it is; ignored. */
+export abstract class ReadBackFieldsDto {
+  @Allow()
+  lastVerifiedAt?: unknown;
+
+  @Allow()
+  lastVerifyError?: unknown;
+
+  @Allow()
+  updatedAt?: unknown;
+
+  @Allow()
+  health?: unknown;
+}
+
 /**
  * Body of POST /api/v3/config-email-provider: GenAuth's `ConfigEmailProviderDto` plus the
  * `fallbackOnFailure`, `concurrency` and `rateLimit` extensions. The chosen type's block is required when enabled; any block
  * present is validated. Secrets may be the mask to keep the stored ones.
  */
-export class ConfigEmailProviderDto {
+export class ConfigEmailProviderDto extends ReadBackFieldsDto {
   @IsIn(PROVIDER_TYPES)
   type!: ProviderType;
 
@@ -79,17 +94,4 @@ export class ConfigEmailProviderDto {
   @IsInt()
   @Min(1)
   version?: number;
-
-  // Read-only fields of the answer, allowed so a read can be posted back as it is; ignored.
-  @Allow()
-  lastVerifiedAt?: unknown;
-
-  @Allow()
-  lastVerifyError?: unknown;
-
-  @Allow()
-  updatedAt?: unknown;
-
-  @Allow()
-  health?: unknown;
 }

@@ -6,6 +6,7 @@ import {
   SendGridConfigDto,
   SmtpConfigDto,
 } from './provider-blocks.dto';
+import { ReadBackFieldsDto } from './config-email-provider.dto';
 
 const requiredForType =
   (type: ProviderType) =>
@@ -17,7 +18,7 @@ const requiredForType =
  * block of the type is checked either way). Shared by the candidate and the verify body, which
  * differ only in whether `type` is required.
  */
-abstract class CandidateFieldsDto {
+abstract class CandidateFieldsDto extends ReadBackFieldsDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
@@ -38,21 +39,9 @@ abstract class CandidateFieldsDto {
   @IsBoolean()
   fallbackOnFailure?: boolean;
 
-  // Read-only fields of a read, allowed so a read can be sent as it is; ignored here.
+  // Read-only here too (the saved config's lock), allowed like the other fields of a read.
   @Allow()
   version?: unknown;
-
-  @Allow()
-  lastVerifiedAt?: unknown;
-
-  @Allow()
-  lastVerifyError?: unknown;
-
-  @Allow()
-  updatedAt?: unknown;
-
-  @Allow()
-  health?: unknown;
 }
 
 /** An unsaved config to verify or test-send with, in the seed's shape: `type` and its block are required. */

@@ -1,14 +1,4 @@
-import {
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString } from 'class-validator';
 import {
   EMAIL_TEMPLATE_TYPES,
   TEMPLATE_LOCALES,
@@ -16,8 +6,7 @@ import {
   type TemplateLocale,
   type TplEngine,
 } from '../email-template-type.enum';
-import { MAX_EXPIRES_IN, MAX_SENDER_CHARS, MAX_SUBJECT_CHARS } from '../templates.constants';
-import { NO_HEADER_BREAK, TplEngineField } from './template-fields';
+import { ExpiresInField, SenderField, SubjectField, TplEngineField } from './template-fields';
 
 /**
  * Body of POST /api/v3/preview-email-template: authing-node-sdk's `PreviewEmailTemplateDto`.
@@ -34,22 +23,14 @@ export class PreviewEmailTemplateDto {
   content?: string;
 
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_SUBJECT_CHARS)
-  @Matches(NO_HEADER_BREAK, { message: '$property must not contain CR, LF or NUL' })
+  @SubjectField()
   subject?: string;
 
   @IsOptional()
-  @IsString()
-  @MaxLength(MAX_SENDER_CHARS)
-  @Matches(NO_HEADER_BREAK, { message: '$property must not contain CR, LF or NUL' })
+  @SenderField()
   sender?: string;
 
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_EXPIRES_IN)
+  @ExpiresInField()
   expiresIn?: number;
 
   @TplEngineField()

@@ -1,6 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsIn, IsOptional, type ValidationArguments } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  type ValidationArguments,
+} from 'class-validator';
 import { TPL_ENGINES } from '../email-template-type.enum';
+import { MAX_EXPIRES_IN, MAX_SENDER_CHARS, MAX_SUBJECT_CHARS } from '../templates.constants';
 
 /** Why `ejs` is refused, in the 400 that names `tplEngine`. */
 export const EJS_REFUSED =
@@ -21,3 +33,29 @@ export function TplEngineField(): PropertyDecorator {
 
 /** CR, LF and NUL would end a header line (subject, From display name). */
 export const NO_HEADER_BREAK = /^[^\r\n\0]*$/;
+
+// The rules below are listed bottom-up, the order stacked decorators apply in, so errors keep theirs.
+
+/** `subject`: Handlebars, plain text, one header line. */
+export function SubjectField(): PropertyDecorator {
+  return applyDecorators(
+    Matches(NO_HEADER_BREAK, { message: '$property must not contain CR, LF or NUL' }),
+    MaxLength(MAX_SUBJECT_CHARS),
+    IsNotEmpty(),
+    IsString(),
+  );
+}
+
+/** `sender`: the From display name, one header line (may be empty). */
+export function SenderField(): PropertyDecorator {
+  return applyDecorators(
+    Matches(NO_HEADER_BREAK, { message: '$property must not contain CR, LF or NUL' }),
+    MaxLength(MAX_SENDER_CHARS),
+    IsString(),
+  );
+}
+
+/** `expiresIn?`: validity of the code or link in minutes, up to 30 days. */
+export function ExpiresInField(): PropertyDecorator {
+  return applyDecorators(Max(MAX_EXPIRES_IN), Min(1), IsInt(), IsOptional());
+}

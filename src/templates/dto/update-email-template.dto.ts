@@ -1,28 +1,19 @@
 import {
   IsBoolean,
   IsIn,
-  IsInt,
   IsNotEmpty,
   IsOptional,
   IsString,
   IsUrl,
-  Matches,
-  Max,
   MaxLength,
-  Min,
 } from 'class-validator';
 import {
   EMAIL_TEMPLATE_TYPES,
   type EmailTemplateType,
   type TplEngine,
 } from '../email-template-type.enum';
-import {
-  MAX_EXPIRES_IN,
-  MAX_NAME_CHARS,
-  MAX_SENDER_CHARS,
-  MAX_SUBJECT_CHARS,
-} from '../templates.constants';
-import { NO_HEADER_BREAK, TplEngineField } from './template-fields';
+import { MAX_NAME_CHARS } from '../templates.constants';
+import { ExpiresInField, SenderField, SubjectField, TplEngineField } from './template-fields';
 
 /**
  * Body of POST /api/v3/update-email-template: authing-node-sdk's `UpdateEmailTemplateDto`, field
@@ -43,16 +34,11 @@ export class UpdateEmailTemplateDto {
   name!: string;
 
   /** Handlebars, plain text (not HTML-escaped). */
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_SUBJECT_CHARS)
-  @Matches(NO_HEADER_BREAK, { message: '$property must not contain CR, LF or NUL' })
+  @SubjectField()
   subject!: string;
 
   /** The From display name (Handlebars, plain text). */
-  @IsString()
-  @MaxLength(MAX_SENDER_CHARS)
-  @Matches(NO_HEADER_BREAK, { message: '$property must not contain CR, LF or NUL' })
+  @SenderField()
   sender!: string;
 
   /** Handlebars HTML, at most 256 KiB. */
@@ -61,10 +47,7 @@ export class UpdateEmailTemplateDto {
   content!: string;
 
   /** Validity of the code or link, in minutes (the `expiresIn` variable). */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_EXPIRES_IN)
+  @ExpiresInField()
   expiresIn?: number;
 
   /** Where to go after verifying (FIRST_EMAIL_LOGIN_VERIFY, CONSOLE_CONDUCTED_VERIFY). */
