@@ -1,22 +1,20 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   ApiEnvelope,
   ApiErrors,
-  AUTH_ERRORS,
+  ApiPageQuery,
   BODY_ERRORS,
 } from '../common/openapi/api-responses.decorators';
 import { ref } from '../common/openapi/api-schemas';
-import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiV1Routes, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { EmailsService, parsePreferWait, type AcceptedEmail } from './emails.service';
 import type { EmailView } from './email-view';
 import { EMAIL_STATUSES } from './email-status.enum';
 
-@ApiTags('Emails')
-@ApiAuthenticated()
-@ApiErrors(AUTH_ERRORS)
+@ApiV1Routes('Emails')
 @Controller('v1/emails')
 export class EmailsController {
   constructor(private readonly emails: EmailsService) {}
@@ -96,12 +94,7 @@ export class EmailsController {
   @RequireScopes('email:read')
   @ApiOperation({ summary: "List the tenant's messages, newest first (scope email:read)" })
   @ApiQuery({ name: 'status', required: false, enum: [...EMAIL_STATUSES] })
-  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
+  @ApiPageQuery()
   @ApiEnvelope(200, ref('EmailList'), 'One page')
   list(
     @CurrentPrincipal() principal: Principal,

@@ -1,14 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ApiEnvelope, ApiErrors, AUTH_ERRORS } from '../common/openapi/api-responses.decorators';
+import { ApiOperation, ApiQuery } from '@nestjs/swagger';
+import { ApiEnvelope, ApiErrors } from '../common/openapi/api-responses.decorators';
 import { ref } from '../common/openapi/api-schemas';
-import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiV1Routes, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { StatsService, type StatsView, type TenantOverview } from './stats.service';
 
-@ApiTags('Stats')
-@ApiAuthenticated()
-@ApiErrors(AUTH_ERRORS)
+@ApiV1Routes('Stats')
 @Controller('v1/stats')
 export class StatsController {
   constructor(private readonly stats: StatsService) {}

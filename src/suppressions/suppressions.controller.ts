@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   ApiEnvelope,
   ApiErrors,
-  AUTH_ERRORS,
+  ApiPageQuery,
   BODY_ERRORS,
 } from '../common/openapi/api-responses.decorators';
 import { ref } from '../common/openapi/api-schemas';
-import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiV1Routes, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import {
   MAX_SUPPRESSIONS_PAGE,
@@ -16,9 +16,7 @@ import {
   type SuppressionView,
 } from './suppressions.service';
 
-@ApiTags('Suppressions')
-@ApiAuthenticated()
-@ApiErrors(AUTH_ERRORS)
+@ApiV1Routes('Suppressions')
 @Controller('v1/suppressions')
 export class SuppressionsController {
   constructor(private readonly suppressions: SuppressionsService) {}
@@ -32,12 +30,7 @@ export class SuppressionsController {
     description:
       'Only addresses containing this text (any case); a full address matches however its domain is written.',
   })
-  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: MAX_SUPPRESSIONS_PAGE, default: 50 },
-  })
+  @ApiPageQuery(MAX_SUPPRESSIONS_PAGE)
   @ApiEnvelope(200, ref('SuppressionList'), 'One page')
   list(
     @CurrentPrincipal() principal: Principal,

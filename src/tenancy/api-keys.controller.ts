@@ -1,14 +1,9 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  ApiEnvelope,
-  ApiErrors,
-  AUTH_ERRORS,
-  BODY_ERRORS,
-} from '../common/openapi/api-responses.decorators';
+import { ApiOperation } from '@nestjs/swagger';
+import { ApiEnvelope, ApiErrors, BODY_ERRORS } from '../common/openapi/api-responses.decorators';
 import { ref } from '../common/openapi/api-schemas';
 import { ApiKeysService } from './api-keys.service';
-import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from './auth.decorators';
+import { ApiV1Routes, CurrentPrincipal, RequireScopes } from './auth.decorators';
 import type { ApiKeyDto, CreatedApiKeyDto, RevokedApiKeyDto } from './dto/api-key.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import type { Principal } from './principal';
@@ -16,9 +11,7 @@ import type { Principal } from './principal';
 /** Key management for the caller's tenant: the root key (any tenant) or a provider:write key. */
 @Controller('v1/api-keys')
 @RequireScopes('provider:write')
-@ApiTags('API keys')
-@ApiAuthenticated()
-@ApiErrors(AUTH_ERRORS)
+@ApiV1Routes('API keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 

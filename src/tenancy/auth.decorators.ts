@@ -4,10 +4,11 @@ import {
   SetMetadata,
   type ExecutionContext,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiSecurity } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
+import { ApiErrors, AUTH_ERRORS } from '../common/openapi/api-responses.decorators';
 import type { Principal } from './principal';
 import type { Scope } from './scope.enum';
 import { TENANT_HEADER } from './tenancy.constants';
@@ -53,4 +54,9 @@ export function ApiAuthenticated(): ClassDecorator & MethodDecorator {
       description: 'Root key only (and required with it): the tenant to act on.',
     }),
   );
+}
+
+/** A `/v1` controller under an API key: its tag, the auth it takes and the errors it can answer. */
+export function ApiV1Routes(tag: string): ClassDecorator {
+  return applyDecorators(ApiTags(tag), ApiAuthenticated(), ApiErrors(AUTH_ERRORS));
 }

@@ -1,13 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam } from '@nestjs/swagger';
 import {
   ApiEnvelope,
   ApiErrors,
-  AUTH_ERRORS,
+  ApiPageQuery,
   BODY_ERRORS,
 } from '../common/openapi/api-responses.decorators';
 import { ref } from '../common/openapi/api-schemas';
-import { ApiAuthenticated, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
+import { ApiV1Routes, CurrentPrincipal, RequireScopes } from '../tenancy/auth.decorators';
 import type { Principal } from '../tenancy/principal';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
@@ -26,9 +26,7 @@ const ENDPOINT_ID = {
 /** The tenant's webhook endpoints (Standard Webhooks); every route needs webhooks:write. */
 @Controller('v1/webhook-endpoints')
 @RequireScopes('webhooks:write')
-@ApiTags('Webhooks')
-@ApiAuthenticated()
-@ApiErrors(AUTH_ERRORS)
+@ApiV1Routes('Webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
@@ -121,12 +119,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @ApiOperation({ summary: "The endpoint's deliveries, newest first, with their last attempt" })
   @ApiParam(ENDPOINT_ID)
-  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
+  @ApiPageQuery()
   @ApiEnvelope(200, ref('WebhookDeliveryList'), 'One page')
   @ApiErrors({ 404: 'No such endpoint for this tenant' })
   deliveries(

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtension, ApiResponse, type ApiResponseExamples } from '@nestjs/swagger';
+import { ApiExtension, ApiQuery, ApiResponse, type ApiResponseExamples } from '@nestjs/swagger';
 import { envelopeOf, errorEnvelopeOf, type Schema } from './api-schemas';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
@@ -42,6 +42,19 @@ export function ApiErrors(...specs: ErrorSpec[]): ClassDecorator & MethodDecorat
     ...entries(merged).map(([status, description]) =>
       ApiResponse({ status, description, schema: errorEnvelopeOf(status) }),
     ),
+  );
+}
+
+/** The `cursor` and `limit` query of a paged `/v1` list. */
+export function ApiPageQuery(maximum = 200, defaultLimit = 50): MethodDecorator {
+  return applyDecorators(
+    // listed bottom-up as stacked decorators apply, so the document keeps its parameter order
+    ApiQuery({
+      name: 'limit',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum, default: defaultLimit },
+    }),
+    ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' }),
   );
 }
 

@@ -1,15 +1,7 @@
-import {
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-} from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import { MAX_URL_LENGTH } from '../webhooks.constants';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhook-event.enum';
+import type { WebhookEventType } from '../webhook-event.enum';
+import { IsWebhookDescription, IsWebhookEvents } from './webhook-endpoint-fields';
 
 /** Only what is given changes; `events: null` subscribes to every event type again. */
 export class UpdateWebhookEndpointDto {
@@ -18,19 +10,10 @@ export class UpdateWebhookEndpointDto {
   @MaxLength(MAX_URL_LENGTH)
   url?: string;
 
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayUnique()
-  @IsIn(WEBHOOK_EVENT_TYPES, {
-    each: true,
-    message: `each value in events must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}`,
-  })
+  @IsWebhookEvents()
   events?: WebhookEventType[] | null;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @IsWebhookDescription()
   description?: string | null;
 
   /** true stops deliveries (waiting ones fail, retry them later); false enables it again. */
