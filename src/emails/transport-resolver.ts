@@ -4,11 +4,12 @@ import type { ProviderType } from '../provider-config/provider-type.enum';
 import type { SendRateLimit } from '../provider-config/send-rate-limit';
 import type { MailTransport } from '../transports/mail-transport.interface';
 import { TransportFactory } from '../transports/transport.factory';
+import type { FallbackReason } from './fallback-reason';
 
 export interface Route {
   transport: MailTransport;
   /** Set when the built-in mailer sends instead of the tenant's provider, and why. */
-  fallbackReason: string | null;
+  fallbackReason: FallbackReason | null;
   /** The provider may be abandoned for the built-in mailer after auth errors or exhausted retries. */
   fallbackOnFailure: boolean;
   /** The provider config version this route was read from (null: the tenant never saved one). */
@@ -72,7 +73,7 @@ export class TransportResolver {
       void this.factory.release(tenantId).catch(() => undefined);
       return {
         transport: this.factory.builtin(),
-        fallbackReason: active === null ? 'no provider configured' : 'provider disabled',
+        fallbackReason: { kind: active === null ? 'no_provider' : 'provider_disabled' },
         fallbackOnFailure: false,
         configVersion: active?.version ?? null,
         providerType: null,

@@ -5,10 +5,12 @@ import { BUILTIN_TRANSPORT_NAME, providerTransportName } from '../transports/tra
 /** Label values are closed sets: anything unexpected becomes `other`, never a new series. */
 export const OTHER = 'other';
 
-/** `MailTransport.name`s, plus `unresolved` (the dispatcher could not pick a transport). */
+/** The `transport` label of an attempt for which no transport could be resolved (README). */
+export const UNRESOLVED_TRANSPORT_LABEL = 'unresolved';
+
+/** `MailTransport.name`s. */
 const TRANSPORTS: ReadonlySet<string> = new Set([
   BUILTIN_TRANSPORT_NAME,
-  'unresolved',
   ...PROVIDER_TYPES.map(providerTransportName),
 ]);
 
@@ -19,12 +21,12 @@ export type AcceptRoute = 'single' | 'batch';
 /** What became of one send attempt; `fallback` = the provider failed and the built-in mailer takes over. */
 export type AttemptOutcome = 'sent' | 'retry' | 'failed' | 'fallback';
 
+/** The `reason` label of a built-in fallback: the kinds of the dispatcher's FallbackReason. */
 export const FALLBACK_KINDS = [
   'no_provider',
   'provider_disabled',
   'provider_auth_failed',
   'provider_retries_exhausted',
-  OTHER,
 ] as const;
 export type FallbackKind = (typeof FALLBACK_KINDS)[number];
 
@@ -38,30 +40,14 @@ export function providerTypeLabel(type: string): string {
   return (PROVIDER_TYPES as readonly string[]).includes(type) ? type : OTHER;
 }
 
-export function transportLabel(name: string): string {
+/** `name` null: the dispatcher could not resolve a transport for the attempt. */
+export function transportLabel(name: string | null): string {
+  if (name === null) {
+    return UNRESOLVED_TRANSPORT_LABEL;
+  }
   return TRANSPORTS.has(name) ? name : OTHER;
 }
 
 export function errorClassLabel(errorClass: string): string {
   return ERROR_CLASSES.has(errorClass) ? errorClass : OTHER;
-}
-
-/**
- * Maps the dispatcher's human fallback reason (stored on the message, may carry an error code)
- * to a bounded kind.
- */
-export function fallbackKind(reason: string): FallbackKind {
-  if (reason === 'no provider configured') {
-    return 'no_provider';
-  }
-  if (reason === 'provider disabled') {
-    return 'provider_disabled';
-  }
-  if (reason.startsWith('provider authentication failed')) {
-    return 'provider_auth_failed';
-  }
-  if (reason.startsWith('provider retries exhausted')) {
-    return 'provider_retries_exhausted';
-  }
-  return OTHER;
 }

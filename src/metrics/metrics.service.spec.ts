@@ -72,7 +72,7 @@ describe('MetricsService', () => {
     metrics.attemptFailed('provider:sendgrid', 'failed', 'rejected', 0.05);
     metrics.attemptFailed('provider:custom', 'fallback', 'auth', 1);
     metrics.attemptSucceeded('some-unknown-thing', 1);
-    metrics.fellBack('provider authentication failed (EAUTH)');
+    metrics.fellBack('provider_auth_failed');
 
     expect(await values(metrics, 'mailgate_emails_sent_total')).toEqual(
       expect.arrayContaining([

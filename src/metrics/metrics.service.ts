@@ -8,10 +8,10 @@ import {
   circuitStateLabel,
   errorClassLabel,
   providerTypeLabel,
-  fallbackKind,
   transportLabel,
   type AcceptRoute,
   type AttemptOutcome,
+  type FallbackKind,
 } from './metric-labels';
 import { ATTEMPT_DURATION_BUCKETS, QUEUE_STATS_TTL_MS } from './metrics.constants';
 import { QueueStatsRepository, type QueueStats } from './queue-stats.repository';
@@ -255,8 +255,9 @@ export class MetricsService implements OnModuleDestroy {
     this.sentTotal.inc({ transport: label });
   }
 
+  /** `transport` null: no transport could be resolved for the attempt. */
   attemptFailed(
-    transport: string,
+    transport: string | null,
     outcome: Exclude<AttemptOutcome, 'sent'>,
     errorClass: string,
     seconds: number,
@@ -271,9 +272,9 @@ export class MetricsService implements OnModuleDestroy {
     }
   }
 
-  /** One attempt sent through the built-in mailer instead of the provider; `reason` as stored on the message. */
-  fellBack(reason: string): void {
-    this.fallbacksTotal.inc({ reason: fallbackKind(reason) });
+  /** One attempt sent through the built-in mailer instead of the provider, by the kind of its reason. */
+  fellBack(kind: FallbackKind): void {
+    this.fallbacksTotal.inc({ reason: kind });
   }
 
   /** A tenant provider's circuit entered `state` (CircuitBreaker). */

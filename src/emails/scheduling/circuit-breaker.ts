@@ -6,6 +6,7 @@ import type { AppEnv } from '../../config/env';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { DeliveryError } from '../../transports/delivery-error';
 import type { ClaimedMessage } from '../email-dispatch.repository';
+import type { FallbackReason } from '../fallback-reason';
 import type { Route } from '../transport-resolver';
 import {
   CircuitBreakerRepository,
@@ -37,10 +38,13 @@ export type Admission =
   /** Give the message back without spending its attempt; due again at `notBefore`. */
   | { kind: 'hold'; notBefore: Date }
   /** Open after an auth failure and the tenant chose fallbackOnFailure: the built-in mailer sends. */
-  | { kind: 'fallback'; reason: string };
+  | { kind: 'fallback'; reason: FallbackReason };
 
 /** The fallback reason of a message sent by the built-in mailer while the circuit is open (auth). */
-export const CIRCUIT_AUTH_FALLBACK = 'provider authentication failed (circuit open)';
+export const CIRCUIT_AUTH_FALLBACK: FallbackReason = {
+  kind: 'provider_auth_failed',
+  detail: 'circuit open',
+};
 
 /**
  * Circuit breaker per tenant provider, its state in PostgreSQL (provider_health) so every replica

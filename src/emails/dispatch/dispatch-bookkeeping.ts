@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import type { DeliveryError } from '../../transports/delivery-error';
+import type {
+  AttemptRecord,
+  EmailDispatchRepository,
+  StoredError,
+} from '../email-dispatch.repository';
+import { fallbackReasonText, type FallbackReason } from '../fallback-reason';
+import type { Outcome } from '../recipient-outcomes';
+import { untilLeaseEnds } from '../scheduling/until-lease-ends';
+import type { PlannedMessage } from './outbound';
+
+/** An attempt as the dispatcher saw it; `transport` null: none could be resolved. */
+export interface AttemptFacts extends Omit<AttemptRecord, 'transport'> {
+  transport: string | null;
+}
+
+/** Recorded (message, attempt, event) for an attempt without a transport, as the API shows it. */
+const UNRESOLVED_TRANSPORT = 'unresolved';
+
+export function recordedTransport(name: string | null): string {
+  return name ?? UNRESOLVED_TRANSPORT;
+}
+
+export function storedError(error: DeliveryError): StoredError {
+  return {
+    class: error.errorClass,
+    code: error.code,
+    status: error.status,
+    message: error.message,
+  };
+}
+
+function recorded(attempt: AttemptFacts): AttemptRecord {
+  return { ...attempt, transport: recordedTransport(attempt.transport) };
+}
+
+/** Stored as the text the API shows (`fallbackReason`). */
+function reasonText(reason: FallbackReason | null): string | null {
+  return reason === null ? null : fallbackReasonText(reason);
+}
+
+/**
+ * The outbox writes for the messages this worker claimed, fenced on its lease (`workerId`). The
+ * writes after a send are retried through a short database outage (a restart, a failover) until
+ * the lease ends, so a message the provider took is recorded, not sent again.
+ */
+export class DispatchBookkeeping {
+  constructor(
+    private readonly repo: EmailDispatchRepository,
+    private readonly workerId: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Nobody left to send to (every remaining recipient suppressed): final without an attempt. */
+  finishWithoutAttempt(message: PlannedMessage, outcome: Outcome): Promise<void> {
+    return this.durably(message, () =>
+      this.repo.finishWithoutAttempt(message.id, this.workerId, outcome),
+    );
+  }
+
+  /** The provider took the message (some recipients may be deferred or refused: `outcome`). */
+  sent(
+    message: PlannedMessage,
+    attempt: AttemptRecord,
+    result: {
+      providerMessageId: string | null;
+      capturedMime?: string;
+      fallbackReason: FallbackReason | null;
+      outcome: Outcome;
+      retryAt: Date | null;
+      attemptOutcome: 'sent' | 'retry' | 'failed';
+    },
+  ): Promise<void> {
+    return this.durably(message, () =>
+      this.repo.markSent(message.id, attempt, {
+        ...result,
+        fallbackReason: reasonText(result.fallbackReason),
+      }),
+    );
+  }
+
+  /** A failed attempt: the message retries at `retryAt`, or fails (null). */
+  failed(
+    message: PlannedMessage,
+    attempt: AttemptFacts,
+    error: DeliveryError,
+    retryAt: Date | null,
+    fallbackReason: FallbackReason | null,
+    outcome: Outcome,
+  ): Promise<void> {
+    return this.durably(message, () =>
+      this.repo.markAttemptFailed(
+        message.id,
+        this.workerId,
+        recorded(attempt),
+        storedError(error),
+        retryAt,
+        reasonText(fallbackReason),
+        outcome,
+      ),
+    );
+  }
+
+  /** The provider's failed attempt before the built-in mailer takes the message over. */
+  failedBeforeFallback(
+    message: PlannedMessage,
+    attempt: AttemptFacts,
+    error: DeliveryError,
+  ): Promise<void> {
+    return this.durably(message, () =>
+      this.repo.recordAttempt(message.id, message.attempt, recorded(attempt), storedError(error)),
+    );
+  }
+
+  /** Back to the queue until `until`, its attempt unspent, with a `deferred` attempt saying why. */
+  deferred(
+    message: PlannedMessage,
+    until: Date,
+    attempt: { transport: string; reason: string; message: string },
+  ): Promise<void> {
+    return this.durably(message, () => this.repo.defer(message.id, this.workerId, until, attempt));
+  }
+
+  /** It never left this process: back to the queue as it was, due again at once. */
+  withdrawn(message: PlannedMessage): Promise<void> {
+    return this.durably(message, () => this.repo.unclaim(message.id, this.workerId, new Date()));
+  }
+
+  /** The circuit opened while it waited for a connection: back to the queue, due at `until`. */
+  heldBack(message: PlannedMessage, until: Date): Promise<void> {
+    return this.durably(message, () => this.repo.unclaim(message.id, this.workerId, until));
+  }
+
+  /** Held back by the scheduler before any send: back to the queue, due at `notBefore` (one try). */
+  held(message: PlannedMessage, notBefore: Date): Promise<void> {
+    return this.repo.unclaim(message.id, this.workerId, notBefore);
+  }
+
+  private durably(message: PlannedMessage, write: () => Promise<void>): Promise<void> {
+    let told = false;
+    return untilLeaseEnds(write, {
+      leaseEnd: message.leaseEnd,
+      onRetry: (error) => {
+        if (!told) {
+          told = true;
+          this.log.warn(
+            { err: error, messageId: message.id },
+            'database unreachable while recording a send; retrying until the lease ends',
+          );
+        }
+      },
+    });
+  }
+}

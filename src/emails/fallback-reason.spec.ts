@@ -1,0 +1,23 @@
+import { fallbackReasonText, type FallbackReason } from './fallback-reason';
+
+describe('fallbackReasonText', () => {
+  it.each<[FallbackReason, string]>([
+    [{ kind: 'no_provider' }, 'no provider configured'],
+    [{ kind: 'provider_disabled' }, 'provider disabled'],
+    [{ kind: 'provider_auth_failed', detail: 'EAUTH' }, 'provider authentication failed (EAUTH)'],
+    [
+      { kind: 'provider_auth_failed', detail: 'circuit open' },
+      'provider authentication failed (circuit open)',
+    ],
+    [
+      { kind: 'provider_retries_exhausted', detail: 'ETIMEDOUT' },
+      'provider retries exhausted (ETIMEDOUT)',
+    ],
+    [
+      { kind: 'provider_retries_exhausted', detail: 'HTTP_503' },
+      'provider retries exhausted (HTTP_503)',
+    ],
+  ])('renders %j as the text the API has always shown', (reason, text) => {
+    expect(fallbackReasonText(reason)).toBe(text);
+  });
+});
