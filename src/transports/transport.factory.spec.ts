@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { startSmtpTestServer, type SmtpTestServer } from '../../test/support/smtp';
+import { thrownBy } from '../../test/support/thrown';
 import { APP_ENV } from '../config/app-env.constants';
 import { loadEnv, type AppEnv } from '../config/env';
 import { CaptureTransport } from './builtin/capture.transport';
@@ -15,16 +16,6 @@ import { SmtpTransport } from './smtp/smtp.transport';
 import { TransportFactory, type TransportFactoryOptions } from './transport.factory';
 import { TransportsModule } from './transports.module';
 import { TRANSPORT_FACTORY_OPTIONS } from './transports.constants';
-
-/** The value `fn` throws (undefined when it returns). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const message: OutboundEmail = {
   messageId: 'factory-1',

@@ -4,21 +4,12 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { startSendGridTestServer } from '../../../test/support/sendgrid';
 import { startSmtpTestServer } from '../../../test/support/smtp';
+import { thrownBy } from '../../../test/support/thrown';
 import { loadEnv, type AppEnv } from '../../config/env';
 import { DeliveryError } from '../delivery-error';
 import type { OutboundEmail } from '../mail-transport.interface';
 import { builtinFrom, createBuiltinTransport, parseBuiltinMailerUrl } from './builtin-mailer';
 import { CaptureTransport } from './capture.transport';
-
-/** The value `fn` throws (undefined when it returns). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const message: OutboundEmail = {
   messageId: 'builtin-42',

@@ -6,19 +6,9 @@ import {
   validateMailSendBody,
   type SendGridTestServer,
 } from '../../../test/support/sendgrid';
-import { DeliveryError } from '../delivery-error';
+import { rejection, thrownBy } from '../../../test/support/thrown';
 import type { OutboundEmail } from '../mail-transport.interface';
 import { SendGridTransport, type SendGridTransportOptions } from './sendgrid.transport';
-
-/** The value `fn` throws (undefined when it returns). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const API_KEY = 'SG.mailgate-test.key';
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -42,16 +32,6 @@ function message(overrides: Partial<OutboundEmail> = {}): OutboundEmail {
     headers: { 'X-Campaign': 'spring', 'X-Note': 'naïve café' },
     ...overrides,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DeliveryError);
-    return error as DeliveryError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('SendGridTransport', () => {

@@ -6,21 +6,11 @@ import {
   startSmtpTestServer,
   type SmtpTestServer,
 } from '../../../test/support/smtp';
+import { rejection, thrownBy } from '../../../test/support/thrown';
 import { freePort } from '../../config/embedded-postgres';
-import { DeliveryError } from '../delivery-error';
 import type { OutboundEmail } from '../mail-transport.interface';
 import type { SmtpPlaintextAuth } from '../../config/env';
 import { mustRequireTls, SmtpTransport, type SmtpTransportOptions } from './smtp.transport';
-
-/** The value `fn` throws (undefined when it returns). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
@@ -59,14 +49,17 @@ function headerSection(raw: Buffer): string {
   return text.slice(0, text.indexOf('\r\n\r\n'));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
+/** Runs `use` against a TCP server on 127.0.0.1 that accepts and never says a word. */
+async function withSilentServer(use: (port: number) => Promise<void>): Promise<void> {
+  const sockets: Socket[] = [];
+  const silent: Server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DeliveryError);
-    return error as DeliveryError;
+    await use((silent.address() as AddressInfo).port);
+  } finally {
+    sockets.forEach((socket) => socket.destroy());
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
   }
-  throw new Error('expected the promise to reject');
 }
 
 describe('mustRequireTls', () => {
@@ -423,14 +416,11 @@ describe('SmtpTransport', () => {
     });
 
     it('a server that never greets → transient after the bounded greeting timeout', async () => {
-      const sockets: Socket[] = [];
-      const silent: Server = createServer((socket) => sockets.push(socket));
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      try {
+      await withSilentServer(async (port) => {
         const transport = new SmtpTransport({
           name: 'provider:custom',
           host: '127.0.0.1',
-          port: (silent.address() as AddressInfo).port,
+          port,
           secure: false,
           defaultFrom: { email: 'mailer@example.test' },
           connectionTimeoutMs: 300,
@@ -443,10 +433,7 @@ describe('SmtpTransport', () => {
         expect(error).toMatchObject({ errorClass: 'transient', code: 'ETIMEDOUT' });
         expect(error.message).toMatch(/_TIMEOUT/);
         expect(Date.now() - started).toBeLessThan(5_000);
-      } finally {
-        sockets.forEach((socket) => socket.destroy());
-        await new Promise<void>((resolve) => silent.close(() => resolve()));
-      }
+      });
     });
 
     it.each(['implicit', 'starttls'] as const)(
@@ -585,14 +572,11 @@ describe('SmtpTransport', () => {
     });
 
     it('close() gives up on a stalled send after closeGraceMs', async () => {
-      const sockets: Socket[] = [];
-      const silent: Server = createServer((socket) => sockets.push(socket));
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      try {
+      await withSilentServer(async (port) => {
         const transport = new SmtpTransport({
           name: 'provider:custom',
           host: '127.0.0.1',
-          port: (silent.address() as AddressInfo).port,
+          port,
           secure: false,
           defaultFrom: { email: 'mailer@example.test' },
           greetingTimeoutMs: 30_000,
@@ -604,10 +588,7 @@ describe('SmtpTransport', () => {
         await transport.close();
         expect(Date.now() - started).toBeLessThan(5_000);
         await expect(sending).rejects.toMatchObject({ errorClass: 'transient' });
-      } finally {
-        sockets.forEach((socket) => socket.destroy());
-        await new Promise<void>((resolve) => silent.close(() => resolve()));
-      }
+      });
     });
 
     it('never prints its credentials when logged', async () => {
