@@ -87,23 +87,21 @@ function base64Bytes(content: string): number {
   return (content.length / 4) * 3 - padding;
 }
 
-/**
- * Validates one send request and names every failing field (dotted paths, `prefix` for batch
- * items). First the schema (email-request.schema.ts, compiled by ajv: the same object the OpenAPI
- * document shows), then what JSON Schema cannot say: address syntax (the address module, which
- * also normalises), the recipients of to, cc and bcc together, and the metadata's size as JSON.
- */
-export function validateEmailRequest(
-  body: unknown,
-  prefix = '',
-): { value?: ValidatedEmail; errors: FieldError[] } {
-  const validate = emailRequestValidator();
-  const errors = validate(body) ? [] : fieldErrorsOf(validate.errors ?? [], prefix);
-  if (!isPlainObject(body)) {
-    return { errors };
-  }
-  const p = (field: string): string => (prefix === '' ? field : `${prefix}.${field}`);
+/** A request's addresses, parsed and normalised by the address module. */
+interface RequestAddresses {
+  from?: EmailAddress;
+  replyTo?: EmailAddress;
+  to: EmailAddress[];
+  cc: EmailAddress[];
+  bcc: EmailAddress[];
+}
 
+/** Address syntax (the address module), and the recipients of to, cc and bcc together. */
+function checkAddresses(
+  body: Record<string, unknown>,
+  p: (field: string) => string,
+  errors: FieldError[],
+): RequestAddresses {
   const from = address(body.from, p('from'), errors);
   const replyTo = address(body.replyTo, p('replyTo'), errors);
   const to = addressList(body.to, p('to'), errors);
@@ -117,32 +115,50 @@ export function validateEmailRequest(
       `at most ${MAX_RECIPIENTS} recipients in to, cc and bcc together (got ${recipients})`,
     );
   }
+  return { from, replyTo, to, cc, bcc };
+}
+
+/** The metadata's size as JSON, which JSON Schema cannot say. */
+function checkMetadataSize(
+  body: Record<string, unknown>,
+  p: (field: string) => string,
+  errors: FieldError[],
+): void {
   if (
     isPlainObject(body.metadata) &&
     Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES
   ) {
     add(errors, p('metadata'), `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
   }
-  if (errors.length > 0) {
-    return { errors };
-  }
+}
 
+/** Bytes of a valid request's content (text, html, subject, decoded attachments, headers). */
+function contentSize(body: Record<string, unknown>): number {
   // The schema has checked every type below.
-  const subject = body.subject as string;
   const text = (body.text ?? undefined) as string | undefined;
   const html = (body.html ?? undefined) as string | undefined;
   let size =
-    Buffer.byteLength(text ?? '') + Buffer.byteLength(html ?? '') + Buffer.byteLength(subject);
-  const attachments = (body.attachments ?? []) as NonNullable<EmailPayload['attachments']>;
-  for (const a of attachments) {
+    Buffer.byteLength(text ?? '') +
+    Buffer.byteLength(html ?? '') +
+    Buffer.byteLength(body.subject as string);
+  for (const a of (body.attachments ?? []) as NonNullable<EmailPayload['attachments']>) {
     size += base64Bytes(a.content);
   }
-  const headers = (body.headers ?? {}) as Record<string, string>;
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries((body.headers ?? {}) as Record<string, string>)) {
     size += name.length + value.length + 4;
   }
+  return size;
+}
 
-  const payload: EmailPayload = { to, subject };
+/** A valid request as the outbox stores it: only what was given, addresses normalised. */
+function payloadOf(body: Record<string, unknown>, addresses: RequestAddresses): EmailPayload {
+  // The schema has checked every type below.
+  const { from, replyTo, to, cc, bcc } = addresses;
+  const text = (body.text ?? undefined) as string | undefined;
+  const html = (body.html ?? undefined) as string | undefined;
+  const attachments = (body.attachments ?? []) as NonNullable<EmailPayload['attachments']>;
+  const headers = (body.headers ?? {}) as Record<string, string>;
+  const payload: EmailPayload = { to, subject: body.subject as string };
   if (from !== undefined) {
     payload.from = from;
   }
@@ -172,17 +188,40 @@ export function validateEmailRequest(
   if (Object.keys(headers).length > 0) {
     payload.headers = { ...headers };
   }
-  const metadata =
-    body.metadata === undefined
-      ? null
-      : { ...(body.metadata as Record<string, string | number | boolean>) };
+  return payload;
+}
+
+/**
+ * Validates one send request and names every failing field (dotted paths, `prefix` for batch
+ * items). First the schema (email-request.schema.ts, compiled by ajv: the same object the OpenAPI
+ * document shows), then what JSON Schema cannot say: address syntax (the address module, which
+ * also normalises), the recipients of to, cc and bcc together, and the metadata's size as JSON.
+ */
+export function validateEmailRequest(
+  body: unknown,
+  prefix = '',
+): { value?: ValidatedEmail; errors: FieldError[] } {
+  const validate = emailRequestValidator();
+  const errors = validate(body) ? [] : fieldErrorsOf(validate.errors ?? [], prefix);
+  if (!isPlainObject(body)) {
+    return { errors };
+  }
+  const p = (field: string): string => (prefix === '' ? field : `${prefix}.${field}`);
+  const addresses = checkAddresses(body, p, errors);
+  checkMetadataSize(body, p, errors);
+  if (errors.length > 0) {
+    return { errors };
+  }
   return {
     value: {
-      payload,
+      payload: payloadOf(body, addresses),
       tags: body.tags === undefined ? null : [...(body.tags as string[])],
-      metadata,
+      metadata:
+        body.metadata === undefined
+          ? null
+          : { ...(body.metadata as Record<string, string | number | boolean>) },
       sensitive: body.sensitive === true,
-      sizeBytes: size,
+      sizeBytes: contentSize(body),
     },
     errors: [],
   };
