@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { dataSourceOptions, runMigrationsLocked } from '../../src/config/data-source';
+import { Database } from '../../src/config/database';
 import { RESERVE_STATEMENT, SendRateGate } from '../../src/emails/scheduling/send-rate-gate';
 import { createTestDatabase, query, type TestDatabase } from '../support/database';
 
@@ -130,7 +131,7 @@ describe('send-rate gate (tenant_send_rates) under concurrency', () => {
   it('admit: creates the row on a first reservation, waits for its slot, defers past the day', async () => {
     const id = `rate-${Math.random().toString(36).slice(2)}`;
     await query(db.url, 'INSERT INTO tenants (id) VALUES ($1)', [id]);
-    const gate = new SendRateGate(replicas[1]);
+    const gate = new SendRateGate(Database.of(replicas[1]));
     const startBy = Date.now() + 30_000;
     const limit = { perSecond: 5, perDay: 2 };
     const started = Date.now();

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database, type Sql } from '../../config/database';
 import type { StoredError } from '../email-dispatch.repository';
 import { afterFailure, type CircuitRow, type CircuitSettings } from './circuit-state';
 
@@ -32,11 +30,7 @@ const CLOSED = `state = 'closed', reason = NULL, consecutive_failures = 0, trips
  */
 @Injectable()
 export class CircuitBreakerRepository {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
+  constructor(private readonly db: Database) {}
 
   /**
    * Records a failed send through the provider (row locked while the state machine decides) and
@@ -47,21 +41,19 @@ export class CircuitBreakerRepository {
     failure: { auth: boolean; messageId: string; error: StoredError },
     settings: CircuitSettings,
   ): Promise<CircuitTransition | null> {
-    return this.transaction(async (client) => {
-      await this.ensureRow(client, key);
-      const rows = (
-        await client.query<{
-          state: CircuitRow['state'];
-          reason: CircuitRow['reason'];
-          consecutive_failures: number;
-          trips: number;
-          probe_message_id: string | null;
-        }>(
-          `SELECT state, reason, consecutive_failures, trips, probe_message_id
-           FROM provider_health WHERE tenant_id = $1 AND config_version = $2 FOR UPDATE`,
-          [key.tenantId, key.configVersion],
-        )
-      ).rows;
+    return this.db.transaction(async (tx) => {
+      await this.ensureRow(tx, key);
+      const rows = await tx.query<{
+        state: CircuitRow['state'];
+        reason: CircuitRow['reason'];
+        consecutive_failures: number;
+        trips: number;
+        probe_message_id: string | null;
+      }>(
+        `SELECT state, reason, consecutive_failures, trips, probe_message_id
+         FROM provider_health WHERE tenant_id = $1 AND config_version = $2 FOR UPDATE`,
+        [key.tenantId, key.configVersion],
+      );
       if (rows.length === 0) {
         // A newer config version replaced the row: this outcome belongs to the old provider.
         return null;
@@ -74,7 +66,7 @@ export class CircuitBreakerRepository {
         probeMessageId: rows[0].probe_message_id,
       };
       const change = afterFailure(before, failure, settings);
-      const updated = await client.query<{ retry_at: Date | null }>(
+      const updated = await tx.query<{ retry_at: Date | null }>(
         `UPDATE provider_health
          SET state = $3, reason = $4, consecutive_failures = $5, trips = $6, probe_message_id = $7,
              probe_until = CASE WHEN $7::uuid IS NULL THEN NULL ELSE probe_until END,
@@ -104,7 +96,7 @@ export class CircuitBreakerRepository {
             to: change.row.state,
             reason: change.row.reason,
             consecutiveFailures: change.row.consecutiveFailures,
-            retryAt: updated.rows[0]?.retry_at ?? null,
+            retryAt: updated[0]?.retry_at ?? null,
           }
         : null;
     });
@@ -115,7 +107,7 @@ export class CircuitBreakerRepository {
    * when there is something to reset; answers the state it left, or null when it was closed.
    */
   async succeeded(key: CircuitKey): Promise<CircuitRow['state'] | null> {
-    const { rows } = await this.pool.query<{ before: CircuitRow['state'] }>(
+    const rows = await this.db.query<{ before: CircuitRow['state'] }>(
       `UPDATE provider_health h
        SET ${CLOSED}, since = CASE WHEN old.state <> 'closed' THEN now() ELSE h.since END
        FROM (SELECT state FROM provider_health WHERE tenant_id = $1 AND config_version = $2 FOR UPDATE) old
@@ -132,7 +124,7 @@ export class CircuitBreakerRepository {
    * a conditional update, so exactly one replica wins it. True when `messageId` is the probe.
    */
   async takeProbe(key: CircuitKey, messageId: string, leaseMs: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+    const rowCount = await this.db.execute(
       `UPDATE provider_health
        SET state = 'half_open', probe_message_id = $3,
            probe_until = now() + make_interval(secs => $4::double precision / 1000),
@@ -147,7 +139,7 @@ export class CircuitBreakerRepository {
 
   /** The probe ended without a verdict (withdrawn, or a `config` error): the next one may go now. */
   async releaseProbe(key: CircuitKey, messageId: string): Promise<void> {
-    await this.pool.query(
+    await this.db.query(
       `UPDATE provider_health
        SET state = 'open', retry_at = now(), probe_message_id = NULL, probe_until = NULL,
            updated_at = now()
@@ -157,8 +149,8 @@ export class CircuitBreakerRepository {
   }
 
   /** The row of this config version exists; an older version's row starts over, closed. */
-  private async ensureRow(client: PoolClient, key: CircuitKey): Promise<void> {
-    await client.query(
+  private async ensureRow(tx: Sql, key: CircuitKey): Promise<void> {
+    await tx.query(
       `INSERT INTO provider_health (tenant_id, config_version, provider_type)
        VALUES ($1, $2, $3)
        ON CONFLICT (tenant_id) DO UPDATE
@@ -167,20 +159,5 @@ export class CircuitBreakerRepository {
        WHERE provider_health.config_version < EXCLUDED.config_version`,
       [key.tenantId, key.configVersion, key.providerType],
     );
-  }
-
-  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 }

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { Database } from '../../config/database';
 import type { SendRateLimit } from '../../provider-config/send-rate-limit';
 
 /** The longest a claimed message waits in this process for its reserved slot. */
@@ -84,12 +82,7 @@ const RESERVE_ROW = `INSERT INTO tenant_send_rates (tenant_id, next_slot_at, day
  */
 @Injectable()
 export class SendRateGate {
-  private readonly pool: Pool;
-
-  constructor(db: DataSource) {
-    // The dispatcher's hot path: TypeORM's pg pool directly, as EmailDispatchRepository does.
-    this.pool = (db.driver as PostgresDriver).master as Pool;
-  }
+  constructor(private readonly db: Database) {}
 
   /**
    * Resolves null when the message may be sent now (after waiting for its slot), or the deferral.
@@ -106,7 +99,7 @@ export class SendRateGate {
     const values = [tenantId, interval, limit.perDay, horizonMs / 1000];
     let row = await this.reserve(values);
     if (!row.known) {
-      await this.pool.query(RESERVE_ROW, [tenantId]);
+      await this.db.query(RESERVE_ROW, [tenantId]);
       row = await this.reserve(values);
     }
     if (row.wait_ms !== null) {
@@ -130,11 +123,11 @@ export class SendRateGate {
   }
 
   private async reserve(values: unknown[]): Promise<ReserveRow> {
-    const { rows } = await this.pool.query<ReserveRow>({
-      name: 'mailgate_rate_reserve',
-      text: RESERVE_STATEMENT,
+    const rows = await this.db.prepared<ReserveRow>(
+      'mailgate_rate_reserve',
+      RESERVE_STATEMENT,
       values,
-    });
+    );
     return rows[0];
   }
 }
