@@ -36,7 +36,7 @@ export interface AppOverrides {
   transports?: TransportFactoryOptions;
 }
 
-/** Feature modules added by later issues go here. */
+/** The features, each one folder of src/. */
 const FEATURE_MODULES: DynamicModule['imports'] = [
   HealthModule,
   TenancyModule,

@@ -151,10 +151,3 @@ export function needsSmtpUtf8(email: string): boolean {
 export function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
-
-/** `Name <addr>` for logs and errors; headers are rendered by nodemailer. */
-export function formatMailbox(mailbox: Mailbox): string {
-  return mailbox.name === undefined
-    ? mailbox.email
-    : `${JSON.stringify(mailbox.name)} <${mailbox.email}>`;
-}

@@ -13,7 +13,7 @@ type Content = Omit<EmailPayload, keyof Envelope>;
  * `email_messages.payload` of a sensitive message: the envelope in clear and the content sealed
  * (`sealed`, SecretCipher output) while it waits; the envelope alone once final.
  */
-export type SealedPayload = Envelope & { subject?: undefined; sealed?: string };
+type SealedPayload = Envelope & { subject?: undefined; sealed?: string };
 /** What `email_messages.payload` holds: a plain message (maybe purged of content) or a sealed one. */
 export type StoredPayload = EmailPayload | SealedPayload;
 /** A validated message as the outbox stores it. */

@@ -22,10 +22,10 @@ import { TEMPLATE_API_SCHEMAS } from '../templates/templates.api-schemas';
 export type JsonSchema = { [keyword: string]: unknown };
 
 export const MAX_RECIPIENTS = 50;
-export const MAX_ATTACHMENTS = 100;
+const MAX_ATTACHMENTS = 100;
 export const MAX_SUBJECT = 998;
-export const MAX_TAGS = 20;
-export const MAX_METADATA_KEYS = 50;
+const MAX_TAGS = 20;
+const MAX_METADATA_KEYS = 50;
 export const MAX_METADATA_BYTES = 8 * 1024;
 const MAX_FILENAME = 255;
 const MAX_CID = 250;

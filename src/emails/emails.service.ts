@@ -27,7 +27,7 @@ export interface AcceptedEmail {
   status: EmailStatus;
 }
 
-export type BatchItemResult =
+type BatchItemResult =
   { index: number; id: string; status: 'queued' } | { index: number; errors: FieldError[] };
 
 /** Every address of a message with the field that holds it (`to.0`, `replyTo`…). */

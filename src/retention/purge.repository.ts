@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database, type Connection } from '../config/database';
 
 /** Arbitrary but fixed, beside MIGRATION_LOCK_ID: one purge at a time across replicas. */
-export const PURGE_LOCK_ID = 7_305_114_023;
+const PURGE_LOCK_ID = 7_305_114_023;
 
 /**
  * Each batch is its own short transaction: a statement that runs longer is cancelled rather than
@@ -12,7 +12,7 @@ export const PURGE_LOCK_ID = 7_305_114_023;
 const STATEMENT_TIMEOUT_MS = 5_000;
 const LOCK_TIMEOUT_MS = 100;
 
-export interface DeletedMessages {
+interface DeletedMessages {
   messages: number;
   attempts: number;
 }

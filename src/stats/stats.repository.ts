@@ -15,7 +15,7 @@ export interface BucketRow extends OutcomeCounts {
   at: Date;
 }
 
-export type RollupUnit = 'hour' | 'minute';
+type RollupUnit = 'hour' | 'minute';
 
 /** Where each rollup lives (constants, never user input, in the SQL below). */
 const ROLLUPS = {
@@ -23,7 +23,7 @@ const ROLLUPS = {
   minute: { table: 'stats_minutely', column: 'minute', step: '1 minute' },
 } as const;
 
-export interface QueueRow {
+interface QueueRow {
   queued: number;
   sending: number;
   oldestQueuedAt: Date | null;

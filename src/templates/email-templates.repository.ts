@@ -64,7 +64,7 @@ function toStored(row: TemplateRow): StoredTemplate {
 }
 
 /** One audit row (`email_template_audit`). */
-export interface TemplateAuditRow {
+interface TemplateAuditRow {
   id: string;
   type: EmailTemplateType;
   version: number;
@@ -75,7 +75,7 @@ export interface TemplateAuditRow {
 }
 
 /** One page of audit rows, newest first. */
-export interface TemplateAuditPage {
+interface TemplateAuditPage {
   rows: TemplateAuditRow[];
   nextCursor: string | null;
 }

@@ -51,7 +51,7 @@ export interface ClaimedDelivery {
   previousSecretCiphertext: string | null;
 }
 
-export interface AttemptResult {
+interface AttemptResult {
   startedAt: Date;
   statusCode: number | null;
   latencyMs: number;
