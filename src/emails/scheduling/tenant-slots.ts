@@ -1,4 +1,4 @@
-/** What the claim statement may take per tenant (see EmailMessagesRepository.claim). */
+/** What the claim statement may take per tenant (see EmailDispatchRepository.claim). */
 export interface TenantClaimLimits {
   /** Tenants with their own limit (some slots in use, or a small transport). */
   tenantIds: string[];
