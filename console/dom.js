@@ -90,3 +90,29 @@ export function nextId(prefix) {
   uid += 1;
   return `${prefix}-${uid}`;
 }
+
+/**
+ * A `.stack` table (rows become cards on narrow screens) in its scrolling wrapper: an optional
+ * id and visually hidden caption, one header cell per column, then `body` (a <tbody>).
+ */
+export function stackTable({ id, caption, columns }, body) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'stack', id },
+      caption === undefined ? null : h('caption', { class: 'visually-hidden' }, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      body,
+    ),
+  );
+}

@@ -1,5 +1,5 @@
 import { api, ApiError } from './api.js';
-import { formatAddresses, h, time } from './dom.js';
+import { formatAddresses, h, stackTable, time } from './dom.js';
 import { parseMime } from './mime.js';
 
 // Messages: the outbox list (status filter, cursor paging) and one message with each recipient's
@@ -80,34 +80,23 @@ function recipientsCard(recipients) {
     h('h2', { id: 'recipients-title' }, 'Recipients'),
     recipients.length === 0
       ? h('p', { class: 'help' }, 'No recipient state yet.')
-      : h(
-          'div',
-          { class: 'table-wrap' },
+      : stackTable(
+          {
+            id: 'recipients',
+            caption: "Each recipient's state",
+            columns: ['Recipient', 'State', 'Since', 'Detail'],
+          },
           h(
-            'table',
-            { class: 'stack', id: 'recipients' },
-            h('caption', { class: 'visually-hidden' }, "Each recipient's state"),
-            h(
-              'thead',
-              {},
+            'tbody',
+            {},
+            recipients.map((r) =>
               h(
                 'tr',
-                {},
-                ['Recipient', 'State', 'Since', 'Detail'].map((c) => h('th', { scope: 'col' }, c)),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              recipients.map((r) =>
-                h(
-                  'tr',
-                  { dataset: { recipient: r.email } },
-                  h('td', { dataset: { label: 'Recipient' } }, r.email),
-                  h('td', { dataset: { label: 'State' } }, statusBadge(r.state)),
-                  h('td', { dataset: { label: 'Since' } }, r.at ? time(r.at) : '—'),
-                  h('td', { dataset: { label: 'Detail' } }, detailOf(r)),
-                ),
+                { dataset: { recipient: r.email } },
+                h('td', { dataset: { label: 'Recipient' } }, r.email),
+                h('td', { dataset: { label: 'State' } }, statusBadge(r.state)),
+                h('td', { dataset: { label: 'Since' } }, r.at ? time(r.at) : '—'),
+                h('td', { dataset: { label: 'Detail' } }, detailOf(r)),
               ),
             ),
           ),
@@ -212,26 +201,13 @@ function timelineCard(id, signal) {
     'section',
     { class: 'card', 'aria-labelledby': 'events-title' },
     h('h2', { id: 'events-title' }, 'Timeline'),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack', id: 'events' },
-        h('caption', { class: 'visually-hidden' }, 'Events of this message, oldest first'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Time', 'Event', 'Recipient', 'Source', 'Detail'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        rows,
-      ),
+    stackTable(
+      {
+        id: 'events',
+        caption: 'Events of this message, oldest first',
+        columns: ['Time', 'Event', 'Recipient', 'Source', 'Detail'],
+      },
+      rows,
     ),
     note,
     h('nav', { class: 'pager', 'aria-label': 'Timeline pages' }, more, refresh),
@@ -364,26 +340,13 @@ export function renderMessages(root, { status, signal }) {
       h('div', { class: 'field inline' }, h('label', { for: 'status-filter' }, 'Status'), select),
       refresh,
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack', id: 'messages' },
-        h('caption', { class: 'visually-hidden' }, 'Messages, newest first'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Created', 'Subject', 'To', 'Status', 'Transport', 'Attempts'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        rows,
-      ),
+    stackTable(
+      {
+        id: 'messages',
+        caption: 'Messages, newest first',
+        columns: ['Created', 'Subject', 'To', 'Status', 'Transport', 'Attempts'],
+      },
+      rows,
     ),
     note,
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, newer, older),
@@ -522,51 +485,38 @@ export function renderMessage(root, { id, signal }) {
         h('h2', { id: 'attempts-title' }, 'Attempts'),
         attempts.length === 0
           ? h('p', { class: 'help' }, 'No attempt yet.')
-          : h(
-              'div',
-              { class: 'table-wrap' },
+          : stackTable(
+              {
+                id: 'attempts',
+                caption: 'Delivery attempts, first to last',
+                columns: ['#', 'Time', 'Transport', 'Outcome', 'Error class', 'Error', 'Duration'],
+              },
               h(
-                'table',
-                { class: 'stack', id: 'attempts' },
-                h('caption', { class: 'visually-hidden' }, 'Delivery attempts, first to last'),
-                h(
-                  'thead',
-                  {},
+                'tbody',
+                {},
+                attempts.map((a) =>
                   h(
                     'tr',
                     {},
-                    ['#', 'Time', 'Transport', 'Outcome', 'Error class', 'Error', 'Duration'].map(
-                      (c) => h('th', { scope: 'col' }, c),
-                    ),
-                  ),
-                ),
-                h(
-                  'tbody',
-                  {},
-                  attempts.map((a) =>
+                    h('td', { dataset: { label: '#' } }, String(a.attempt)),
+                    h('td', { dataset: { label: 'Time' } }, time(a.startedAt)),
+                    h('td', { dataset: { label: 'Transport' } }, a.transport),
+                    h('td', { dataset: { label: 'Outcome' } }, statusBadge(a.outcome)),
                     h(
-                      'tr',
-                      {},
-                      h('td', { dataset: { label: '#' } }, String(a.attempt)),
-                      h('td', { dataset: { label: 'Time' } }, time(a.startedAt)),
-                      h('td', { dataset: { label: 'Transport' } }, a.transport),
-                      h('td', { dataset: { label: 'Outcome' } }, statusBadge(a.outcome)),
-                      h(
-                        'td',
-                        { dataset: { label: 'Error class' } },
-                        a.errorClass === null
-                          ? '—'
-                          : h('span', { class: `badge badge-${a.errorClass}` }, a.errorClass),
-                      ),
-                      h(
-                        'td',
-                        { dataset: { label: 'Error' } },
-                        a.errorMessage === null
-                          ? '—'
-                          : `${[a.errorCode, a.errorStatus].filter((v) => v !== null).join(' ')}: ${a.errorMessage}`,
-                      ),
-                      h('td', { dataset: { label: 'Duration' } }, `${a.durationMs} ms`),
+                      'td',
+                      { dataset: { label: 'Error class' } },
+                      a.errorClass === null
+                        ? '—'
+                        : h('span', { class: `badge badge-${a.errorClass}` }, a.errorClass),
                     ),
+                    h(
+                      'td',
+                      { dataset: { label: 'Error' } },
+                      a.errorMessage === null
+                        ? '—'
+                        : `${[a.errorCode, a.errorStatus].filter((v) => v !== null).join(' ')}: ${a.errorMessage}`,
+                    ),
+                    h('td', { dataset: { label: 'Duration' } }, `${a.durationMs} ms`),
                   ),
                 ),
               ),

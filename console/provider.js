@@ -1,6 +1,6 @@
 import { api, ApiError, serverConfig } from './api.js';
 import { h, time } from './dom.js';
-import { historyRow } from './history.js';
+import { historyCard } from './history.js';
 
 // The provider page: GenAuth's config_email_provider as a form, plus verify, test-send,
 // last verification and the change history. Field names are the seed's (snake_case included).
@@ -331,7 +331,6 @@ function presetFields(block, preset) {
 export function renderProvider(root, { signal }) {
   let saved = null;
   let snapshot = '';
-  let historyCursor = null;
 
   const summary = h('p', { class: 'lead', id: 'provider-summary' }, 'Loading the configuration…');
   const errorSummary = h('div', {
@@ -771,69 +770,13 @@ export function renderProvider(root, { signal }) {
     healthLine,
   );
 
-  const historyBody = h('tbody', { id: 'history-rows' });
-  const olderButton = h(
-    'button',
-    { type: 'button', class: 'secondary', hidden: true, onclick: () => void loadHistory(true) },
-    'Show older changes',
-  );
-  const historyNote = h('p', { class: 'help', role: 'status' });
-  const historySection = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'history-title' },
-    h('h2', { id: 'history-title' }, 'Change history'),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack', id: 'history' },
-        h(
-          'caption',
-          { class: 'visually-hidden' },
-          'Changes to the provider configuration, newest first',
-        ),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['When', 'Version', 'Action', 'By key', 'Changes'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        historyBody,
-      ),
-    ),
-    historyNote,
-    olderButton,
-  );
-
-  async function loadHistory(append) {
-    const query = new URLSearchParams({ limit: '10' });
-    if (append && historyCursor !== null) {
-      query.set('cursor', historyCursor);
-    }
-    try {
-      const page = await api('GET', `/api/v3/email-provider-history?${query}`);
-      if (!append) {
-        historyBody.replaceChildren();
-      }
-      for (const entry of page.list) {
-        historyBody.append(historyRow(entry, describeChange));
-      }
-      historyCursor = page.nextCursor;
-      olderButton.hidden = historyCursor === null;
-      historyNote.textContent = historyBody.children.length === 0 ? 'No changes yet.' : '';
-    } catch (error) {
-      if (!(error instanceof ApiError)) {
-        throw error;
-      }
-      historyNote.textContent = `The history could not be loaded: ${error.detail}`;
-    }
-  }
+  const history = historyCard({
+    path: '/api/v3/email-provider-history',
+    caption: 'Changes to the provider configuration, newest first',
+    describe: describeChange,
+    ids: { title: 'history-title', table: 'history', rows: 'history-rows' },
+  });
+  const loadHistory = history.load;
 
   root.replaceChildren(
     h('h1', { id: 'provider-title' }, 'Email provider'),
@@ -841,7 +784,7 @@ export function renderProvider(root, { signal }) {
     form,
     testSection,
     verificationSection,
-    historySection,
+    history.section,
   );
 
   void (async () => {

@@ -1,5 +1,5 @@
 import { api, ApiError } from './api.js';
-import { h, nextId, time } from './dom.js';
+import { h, nextId, stackTable, time } from './dom.js';
 
 // Suppressions: the tenant's suppression list (addresses mailgate no longer attempts: hard
 // bounces, complaints, provider drops, manual entries). Search by address, add one, remove one.
@@ -246,26 +246,13 @@ export function renderSuppressions(root, { email, signal }) {
       { class: 'card', 'aria-labelledby': 'suppression-list-title' },
       h('h2', { id: 'suppression-list-title' }, 'Suppressed addresses'),
       searchForm,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { class: 'stack', id: 'suppressions' },
-          h('caption', { class: 'visually-hidden' }, 'Suppressed addresses, by address'),
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['Address', 'Reason', 'Source', 'Message', 'Added', 'Action'].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
-          ),
-          rows,
-        ),
+      stackTable(
+        {
+          id: 'suppressions',
+          caption: 'Suppressed addresses, by address',
+          columns: ['Address', 'Reason', 'Source', 'Message', 'Added', 'Action'],
+        },
+        rows,
       ),
       note,
       h('nav', { class: 'pager', 'aria-label': 'Pages' }, newer, older),

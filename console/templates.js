@@ -1,6 +1,6 @@
 import { api, ApiError, serverConfig } from './api.js';
-import { h } from './dom.js';
-import { historyRow } from './history.js';
+import { h, stackTable } from './dom.js';
+import { historyCard } from './history.js';
 
 // Templates: GenAuth's 15 email template types (get/update/preview-email-template), edited with a
 // live preview, reset to the default, a test send by template, and the change history.
@@ -88,24 +88,13 @@ export function renderTemplates(root, { params, signal }) {
         select,
       ),
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack', id: 'templates' },
-        h('caption', { class: 'visually-hidden' }, 'Email template types'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Template', 'Type', 'Category', 'Status'].map((c) => h('th', { scope: 'col' }, c)),
-          ),
-        ),
-        rows,
-      ),
+    stackTable(
+      {
+        id: 'templates',
+        caption: 'Email template types',
+        columns: ['Template', 'Type', 'Category', 'Status'],
+      },
+      rows,
     ),
     note,
   );
@@ -690,41 +679,20 @@ export function renderTemplate(root, { type, params, signal }) {
   }
   testButton.addEventListener('click', () => void sendTest());
 
-  const historyBody = h('tbody', { id: 'template-history-rows' });
-  const historyNote = h('p', { class: 'help', role: 'status', id: 'template-history-note' });
-  let historyCursor = null;
-  const olderButton = h(
-    'button',
-    { type: 'button', class: 'secondary', hidden: true, onclick: () => void loadHistory(true) },
-    'Show older changes',
-  );
-
-  async function loadHistory(append) {
-    const query = new URLSearchParams({ type, limit: '10' });
-    if (append && historyCursor !== null) {
-      query.set('cursor', historyCursor);
-    }
-    try {
-      const page = await api('GET', `/api/v3/email-template-history?${query}`);
-      if (signal.aborted) {
-        return;
-      }
-      if (!append) {
-        historyBody.replaceChildren();
-      }
-      for (const entry of page.list) {
-        historyBody.append(historyRow(entry, describeChange));
-      }
-      historyCursor = page.nextCursor;
-      olderButton.hidden = historyCursor === null;
-      historyNote.textContent = historyBody.children.length === 0 ? 'No changes yet.' : '';
-    } catch (error) {
-      if (!(error instanceof ApiError)) {
-        throw error;
-      }
-      historyNote.textContent = `The history could not be loaded: ${error.detail}`;
-    }
-  }
+  const history = historyCard({
+    path: '/api/v3/email-template-history',
+    params: { type },
+    caption: 'Saves of this template, newest first',
+    describe: describeChange,
+    ids: {
+      title: 'template-history-title',
+      table: 'template-history',
+      rows: 'template-history-rows',
+      note: 'template-history-note',
+    },
+    signal,
+  });
+  const loadHistory = history.load;
 
   const form = h(
     'form',
@@ -845,35 +813,6 @@ export function renderTemplate(root, { type, params, signal }) {
     testOutcome,
   );
 
-  const historySection = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'template-history-title' },
-    h('h2', { id: 'template-history-title' }, 'Change history'),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack', id: 'template-history' },
-        h('caption', { class: 'visually-hidden' }, 'Saves of this template, newest first'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['When', 'Version', 'Action', 'By key', 'Changes'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        historyBody,
-      ),
-    ),
-    historyNote,
-    olderButton,
-  );
-
   root.replaceChildren(
     h(
       'p',
@@ -884,7 +823,7 @@ export function renderTemplate(root, { type, params, signal }) {
     status,
     h('div', { class: 'template-layout' }, editor, previewSection),
     testSection,
-    historySection,
+    history.section,
   );
 
   void (async () => {

@@ -1,5 +1,5 @@
 import { api, ApiError } from './api.js';
-import { h, nextId, time } from './dom.js';
+import { h, nextId, stackTable, time } from './dom.js';
 
 // Webhooks: the tenant's endpoints (create with the secret shown once, enable/disable, rotate,
 // send a test event) and one endpoint's deliveries with their last attempt and a retry button.
@@ -253,24 +253,7 @@ export function renderWebhooks(root, { signal }) {
     ),
     secretSlot,
     form,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['URL', 'Events', 'State', 'Actions'].map((c) => h('th', { scope: 'col' }, c)),
-          ),
-        ),
-        rows,
-      ),
-    ),
+    stackTable({ columns: ['URL', 'Events', 'State', 'Actions'] }, rows),
     empty,
     note,
   );
@@ -397,33 +380,21 @@ export function renderWebhook(root, { id, signal }) {
     h('p', {}, h('a', { href: '#/webhooks' }, '← Webhooks')),
     h('h1', {}, 'Webhook deliveries'),
     info,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'stack' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            [
-              'Created',
-              'Event',
-              'Status',
-              'Attempts',
-              'HTTP',
-              'Latency',
-              'Error',
-              'Next retry',
-              'Retry',
-            ].map((c) => h('th', { scope: 'col' }, c)),
-          ),
-        ),
-        rows,
-      ),
+    stackTable(
+      {
+        columns: [
+          'Created',
+          'Event',
+          'Status',
+          'Attempts',
+          'HTTP',
+          'Latency',
+          'Error',
+          'Next retry',
+          'Retry',
+        ],
+      },
+      rows,
     ),
     empty,
     h(
