@@ -116,3 +116,14 @@ export function stackTable({ id, caption, columns }, body) {
     ),
   );
 }
+
+/** Waits `ms` unless the page is left first (`signal` aborts when it is). */
+export function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,6 +1,7 @@
 import { api, ApiError } from './api.js';
-import { formatAddresses, h, stackTable, time } from './dom.js';
+import { formatAddresses, h, pause, stackTable, time } from './dom.js';
 import { parseMime } from './mime.js';
+import { cursorPager } from './pager.js';
 
 // Messages: the outbox list (status filter, cursor paging) and one message with each recipient's
 // state, its event timeline (cursor paging), its attempts, retry for failed ones, and for captured
@@ -216,23 +217,8 @@ function timelineCard(id, signal) {
   return card;
 }
 
-/** Waits `ms` unless the page is left first. */
-function pause(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 export function renderMessages(root, { status, signal }) {
   let filter = STATUSES.includes(status) ? status : '';
-  // Cursors of the pages before the current one; the first page has none.
-  let cursors = [];
-  let current = null;
-  let next = null;
 
   const select = h(
     'select',
@@ -245,7 +231,7 @@ export function renderMessages(root, { status, signal }) {
           '',
           filter === '' ? '#/messages' : `#/messages?status=${filter}`,
         );
-        cursors = [];
+        pager.restart();
         void load(null);
       },
     },
@@ -255,30 +241,11 @@ export function renderMessages(root, { status, signal }) {
   select.value = filter;
   const rows = h('tbody', { id: 'message-rows' });
   const note = h('p', { class: 'help', id: 'messages-note', role: 'status' });
-  const newer = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      onclick: () => void load(cursors.pop() ?? null),
-    },
-    'Newer',
-  );
-  const older = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      onclick: () => {
-        cursors.push(current);
-        void load(next);
-      },
-    },
-    'Older',
-  );
+  const pager = cursorPager(load);
+  const { newer, older } = pager;
   const refresh = h(
     'button',
-    { type: 'button', class: 'secondary', onclick: () => void load(current) },
+    { type: 'button', class: 'secondary', onclick: () => void load(pager.current) },
     'Refresh',
   );
 
@@ -296,8 +263,7 @@ export function renderMessages(root, { status, signal }) {
       if (signal.aborted) {
         return;
       }
-      current = cursor;
-      next = page.nextCursor;
+      pager.shown(cursor, page.nextCursor);
       rows.replaceChildren(
         ...page.items.map((m) =>
           h(
@@ -322,8 +288,6 @@ export function renderMessages(root, { status, signal }) {
             ? 'No messages yet.'
             : `No ${filter} messages.`
           : `${page.items.length} message${page.items.length === 1 ? '' : 's'} on this page.`;
-      newer.disabled = cursors.length === 0;
-      older.disabled = next === null;
     } catch (error) {
       if (!(error instanceof ApiError)) {
         throw error;

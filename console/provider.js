@@ -1,5 +1,6 @@
 import { api, ApiError, serverConfig } from './api.js';
 import { h, time } from './dom.js';
+import { field, runAction, setOutcome, showErrorSummary } from './forms.js';
 import { historyCard } from './history.js';
 
 // The provider page: GenAuth's config_email_provider as a form, plus verify, test-send,
@@ -547,47 +548,13 @@ export function renderProvider(root, { signal }) {
       }
       items.push(h('li', {}, `${path}: ${text}`));
     }
-    errorSummary.replaceChildren(
-      h(
-        'p',
-        {},
-        `Please fix ${errors.length === 1 ? 'this field' : `these ${errors.length} fields`}:`,
-      ),
-      h('ul', {}, items),
-    );
-    errorSummary.hidden = false;
-    (first ?? errorSummary).focus();
-  }
-
-  function setOutcome(el, kind, ...nodes) {
-    el.className = `outcome ${kind}`;
-    el.replaceChildren(...nodes);
+    showErrorSummary(errorSummary, items, first);
   }
 
   /** Runs one action with its buttons disabled; API errors go to the fields or the outcome. */
-  async function act(buttons, el, work, prefix) {
-    clearErrors();
-    setOutcome(el, 'busy', 'Working…');
-    for (const b of buttons) {
-      b.disabled = true;
-    }
-    try {
-      await work();
-    } catch (error) {
-      if (!(error instanceof ApiError)) {
-        throw error;
-      }
-      if (error.fieldErrors.length > 0) {
-        showFieldErrors(error.fieldErrors, prefix);
-        setOutcome(el, 'fail', `Not accepted: ${error.detail}`);
-      } else {
-        setOutcome(el, 'fail', error.detail);
-      }
-    } finally {
-      for (const b of buttons) {
-        b.disabled = false;
-      }
-    }
+  function act(buttons, el, work, prefix) {
+    const showErrors = (errors) => showFieldErrors(errors, prefix);
+    return runAction({ buttons, outcome: el, clearErrors, showFieldErrors: showErrors }, work);
   }
 
   const saveButton = h('button', { type: 'submit', class: 'primary' }, 'Save');
@@ -746,18 +713,13 @@ export function renderProvider(root, { signal }) {
     'section',
     { class: 'card', 'aria-labelledby': 'test-title' },
     h('h2', { id: 'test-title' }, 'Send a test email'),
-    h(
-      'div',
-      { class: 'field', dataset: { field: 'email' } },
-      h('label', { for: 'test-recipient' }, 'Recipient'),
-      recipient,
-      h(
-        'p',
-        { class: 'help', id: 'test-recipient-help' },
-        'Sends one real message with the settings above (unsaved edits included).',
-      ),
-      h('p', { class: 'field-error', id: 'test-recipient-error', hidden: true }),
-    ),
+    field({
+      name: 'email',
+      id: 'test-recipient',
+      label: 'Recipient',
+      control: recipient,
+      help: 'Sends one real message with the settings above (unsaved edits included).',
+    }),
     h('div', { class: 'actions' }, testButton),
     testOutcome,
   );

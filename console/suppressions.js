@@ -1,5 +1,6 @@
 import { api, ApiError } from './api.js';
 import { h, nextId, stackTable, time } from './dom.js';
+import { cursorPager } from './pager.js';
 
 // Suppressions: the tenant's suppression list (addresses mailgate no longer attempts: hard
 // bounces, complaints, provider drops, manual entries). Search by address, add one, remove one.
@@ -17,10 +18,6 @@ function refusal(error) {
 
 export function renderSuppressions(root, { email, signal }) {
   let search = email;
-  // Cursors of the pages before the current one; the first page has none.
-  let cursors = [];
-  let current = null;
-  let next = null;
 
   const outcome = h('div', { class: 'outcome', id: 'suppressions-outcome', role: 'status' });
   const rows = h('tbody', { id: 'suppression-rows' });
@@ -48,7 +45,7 @@ export function renderSuppressions(root, { email, signal }) {
           '',
           search === '' ? '#/suppressions' : `#/suppressions?email=${encodeURIComponent(search)}`,
         );
-        cursors = [];
+        pager.restart();
         void load(null);
       },
     },
@@ -61,23 +58,8 @@ export function renderSuppressions(root, { email, signal }) {
     ),
   );
 
-  const newer = h(
-    'button',
-    { type: 'button', class: 'secondary', onclick: () => void load(cursors.pop() ?? null) },
-    'Newer',
-  );
-  const older = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      onclick: () => {
-        cursors.push(current);
-        void load(next);
-      },
-    },
-    'Older',
-  );
+  const pager = cursorPager(load);
+  const { newer, older } = pager;
 
   function setOutcome(kind, text) {
     outcome.className = `outcome ${kind}`;
@@ -92,7 +74,7 @@ export function renderSuppressions(root, { email, signal }) {
         return;
       }
       setOutcome('ok', `Removed ${entry.email}: the next message to it is sent.`);
-      await load(current);
+      await load(pager.current);
     } catch (error) {
       if (!(error instanceof ApiError)) {
         throw error;
@@ -152,8 +134,7 @@ export function renderSuppressions(root, { email, signal }) {
       if (signal.aborted) {
         return;
       }
-      current = cursor;
-      next = page.nextCursor;
+      pager.shown(cursor, page.nextCursor);
       rows.replaceChildren(...page.items.map(row));
       note.textContent =
         page.items.length === 0
@@ -161,8 +142,6 @@ export function renderSuppressions(root, { email, signal }) {
             ? 'No suppressed address: every recipient is attempted.'
             : `No suppressed address contains “${search}”.`
           : `${page.items.length} address${page.items.length === 1 ? '' : 'es'} on this page.`;
-      newer.disabled = cursors.length === 0;
-      older.disabled = next === null;
     } catch (error) {
       if (!(error instanceof ApiError)) {
         throw error;
@@ -213,7 +192,7 @@ export function renderSuppressions(root, { email, signal }) {
           }
           setOutcome('ok', `Suppressed ${added.email}: messages to it are no longer attempted.`);
           addEmail.value = '';
-          cursors = [];
+          pager.restart();
           await load(null);
         } catch (error) {
           if (!(error instanceof ApiError)) {

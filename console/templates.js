@@ -1,5 +1,6 @@
 import { api, ApiError, serverConfig } from './api.js';
-import { h, stackTable } from './dom.js';
+import { h, pause, stackTable } from './dom.js';
+import { field, runAction, setOutcome, showErrorSummary } from './forms.js';
 import { historyCard } from './history.js';
 
 // Templates: GenAuth's 15 email template types (get/update/preview-email-template), edited with a
@@ -239,17 +240,6 @@ function sampleData(type) {
   return data;
 }
 
-/** Waits `ms` unless the page is left first. */
-function pause(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 const FIELDS = [
   { name: 'name', label: 'Name', input: 'text' },
   { name: 'subject', label: 'Subject', input: 'text', help: 'Handlebars, plain text.' },
@@ -329,14 +319,7 @@ export function renderTemplate(root, { type, params, signal }) {
           });
     input.addEventListener('input', schedulePreview);
     inputs[spec.name] = input;
-    return h(
-      'div',
-      { class: 'field', dataset: { field: spec.name } },
-      h('label', { for: id }, spec.label),
-      input,
-      spec.help ? h('p', { class: 'help', id: `${id}-help` }, spec.help) : null,
-      h('p', { class: 'field-error', id: `${id}-error`, hidden: true }),
-    );
+    return field({ name: spec.name, id, label: spec.label, control: input, help: spec.help });
   });
   const variablesHelp = h(
     'p',
@@ -462,22 +445,8 @@ export function renderTemplate(root, { type, params, signal }) {
       items.push(h('li', {}, `${field}: ${text}`));
     }
     if (summary) {
-      errorSummary.replaceChildren(
-        h(
-          'p',
-          {},
-          `Please fix ${errors.length === 1 ? 'this field' : `these ${errors.length} fields`}:`,
-        ),
-        h('ul', {}, items),
-      );
-      errorSummary.hidden = false;
-      (first ?? errorSummary).focus();
+      showErrorSummary(errorSummary, items, first);
     }
-  }
-
-  function setOutcome(el, kind, ...nodes) {
-    el.className = `outcome ${kind}`;
-    el.replaceChildren(...nodes);
   }
 
   const PREVIEWED = ['subject', 'sender', 'content', 'expiresIn', 'tplEngine'];
@@ -530,29 +499,10 @@ export function renderTemplate(root, { type, params, signal }) {
     }
   }
 
-  async function act(buttons, el, work) {
-    clearErrors();
-    setOutcome(el, 'busy', 'Working…');
-    for (const b of buttons) {
-      b.disabled = true;
-    }
-    try {
-      await work();
-    } catch (error) {
-      if (!(error instanceof ApiError)) {
-        throw error;
-      }
-      if (error.fieldErrors.length > 0) {
-        showFieldErrors(error.fieldErrors, { summary: true });
-        setOutcome(el, 'fail', `Not accepted: ${error.detail}`);
-      } else {
-        setOutcome(el, 'fail', error.detail);
-      }
-    } finally {
-      for (const b of buttons) {
-        b.disabled = false;
-      }
-    }
+  /** Runs one action with its buttons disabled; API errors go to the fields or the outcome. */
+  function act(buttons, el, work) {
+    const showErrors = (errors) => showFieldErrors(errors, { summary: true });
+    return runAction({ buttons, outcome: el, clearErrors, showFieldErrors: showErrors }, work);
   }
 
   const saveButton = h('button', { type: 'submit', class: 'primary' }, 'Save');
@@ -720,18 +670,13 @@ export function renderTemplate(root, { type, params, signal }) {
       h('p', { class: 'field-error', id: 'template-customizeEnabled-error', hidden: true }),
     ),
     fieldEls,
-    h(
-      'div',
-      { class: 'field', dataset: { field: 'tplEngine' } },
-      h('label', { for: 'template-tplEngine' }, 'Template engine'),
-      engine,
-      h(
-        'p',
-        { class: 'help', id: 'template-tplEngine-help' },
-        'Only Handlebars runs here: EJS would execute the template’s code inside the gateway.',
-      ),
-      h('p', { class: 'field-error', id: 'template-tplEngine-error', hidden: true }),
-    ),
+    field({
+      name: 'tplEngine',
+      id: 'template-tplEngine',
+      label: 'Template engine',
+      control: engine,
+      help: 'Only Handlebars runs here: EJS would execute the template’s code inside the gateway.',
+    }),
     h('div', { class: 'actions' }, saveButton, resetButton),
     outcome,
   );
@@ -769,30 +714,20 @@ export function renderTemplate(root, { type, params, signal }) {
     'section',
     { class: 'card', 'aria-labelledby': 'template-test-title' },
     h('h2', { id: 'template-test-title' }, 'Send a test'),
-    h(
-      'div',
-      { class: 'field', dataset: { field: 'to' } },
-      h('label', { for: 'template-test-to' }, 'Recipient'),
-      recipient,
-      h(
-        'p',
-        { class: 'help', id: 'template-test-to-help' },
-        'Sends the saved template (the default while “Use this template” is off) through the tenant’s provider, as a service would.',
-      ),
-      h('p', { class: 'field-error', id: 'template-test-to-error', hidden: true }),
-    ),
-    h(
-      'div',
-      { class: 'field', dataset: { field: 'from' } },
-      h('label', { for: 'template-test-from' }, 'From address (optional)'),
-      from,
-      h(
-        'p',
-        { class: 'help', id: 'template-test-from-help' },
-        'Empty: the provider’s sender address, with the template’s sender display name.',
-      ),
-      h('p', { class: 'field-error', id: 'template-test-from-error', hidden: true }),
-    ),
+    field({
+      name: 'to',
+      id: 'template-test-to',
+      label: 'Recipient',
+      control: recipient,
+      help: 'Sends the saved template (the default while “Use this template” is off) through the tenant’s provider, as a service would.',
+    }),
+    field({
+      name: 'from',
+      id: 'template-test-from',
+      label: 'From address (optional)',
+      control: from,
+      help: 'Empty: the provider’s sender address, with the template’s sender display name.',
+    }),
     h(
       'div',
       { dataset: { field: 'test-data' } },

@@ -1,5 +1,6 @@
 import { api, ApiError } from './api.js';
 import { h, nextId, stackTable, time } from './dom.js';
+import { cursorPager } from './pager.js';
 
 // Webhooks: the tenant's endpoints (create with the secret shown once, enable/disable, rotate,
 // send a test event) and one endpoint's deliveries with their last attempt and a retry button.
@@ -264,33 +265,14 @@ export function renderWebhook(root, { id, signal }) {
   const info = h('div', { id: 'endpoint-info' });
   const rows = h('tbody', { id: 'delivery-rows' });
   const note = h('p', { class: 'help', id: 'deliveries-note', role: 'status' });
-  // Cursors of the pages before this one, for "Newer".
-  const cursors = [];
   const empty = h(
     'p',
     { class: 'help', id: 'deliveries-empty', hidden: true },
     'No deliveries yet.',
   );
   let endpointDisabled = false;
-  let current = null;
-  let next = null;
-  const newer = h(
-    'button',
-    { type: 'button', class: 'secondary', onclick: () => void load(cursors.pop() ?? null) },
-    'Newer',
-  );
-  const older = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      onclick: () => {
-        cursors.push(current);
-        void load(next);
-      },
-    },
-    'Older',
-  );
+  const pager = cursorPager(load);
+  const { newer, older } = pager;
 
   function row(d) {
     const badge =
@@ -339,7 +321,7 @@ export function renderWebhook(root, { id, signal }) {
               } catch (error) {
                 note.textContent = `Retry failed: ${problem(error)}`;
               }
-              await load(current);
+              await load(pager.current);
             },
           },
           'Retry',
@@ -361,15 +343,12 @@ export function renderWebhook(root, { id, signal }) {
       if (signal.aborted) {
         return;
       }
-      current = cursor;
-      next = page.nextCursor;
+      pager.shown(cursor, page.nextCursor);
       endpointDisabled = ep.disabled;
       info.replaceChildren(
         h('p', {}, h('strong', {}, ep.url), ep.disabled ? ` — disabled: ${ep.disabledReason}` : ''),
       );
       rows.replaceChildren(...page.items.map(row));
-      newer.disabled = cursors.length === 0 && cursor === null;
-      older.disabled = next === null;
       empty.hidden = page.items.length > 0;
     } catch (error) {
       note.textContent = `Could not load the deliveries: ${problem(error)}`;
@@ -404,7 +383,7 @@ export function renderWebhook(root, { id, signal }) {
       older,
       h(
         'button',
-        { type: 'button', class: 'secondary', onclick: () => void load(current) },
+        { type: 'button', class: 'secondary', onclick: () => void load(pager.current) },
         'Refresh',
       ),
     ),
