@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../config/database';
+import type { EmailTemplateAuditEntryDto } from './dto/email-template.dto';
 import type { EmailTemplateType } from './email-template-type.enum';
 
 /** A tenant's saved template of one type (`email_templates`). */
@@ -63,16 +64,8 @@ function toStored(row: TemplateRow): StoredTemplate {
   };
 }
 
-/** One audit row (`email_template_audit`). */
-interface TemplateAuditRow {
-  id: string;
-  type: EmailTemplateType;
-  version: number;
-  action: 'create' | 'update';
-  actorKeyId: string | null;
-  changes: Record<string, unknown>;
-  createdAt: Date;
-}
+/** One audit row (`email_template_audit`): the API's entry, with the time as read. */
+type TemplateAuditRow = Omit<EmailTemplateAuditEntryDto, 'createdAt'> & { createdAt: Date };
 
 /** One page of audit rows, newest first. */
 interface TemplateAuditPage {
