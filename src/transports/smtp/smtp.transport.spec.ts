@@ -62,6 +62,18 @@ async function withSilentServer(use: (port: number) => Promise<void>): Promise<v
   }
 }
 
+/** Plain SMTP to 127.0.0.1:`port` with the spec's default From; `options` add the timeouts. */
+function localTransport(port: number, options: Partial<SmtpTransportOptions>): SmtpTransport {
+  return new SmtpTransport({
+    name: 'provider:custom',
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    defaultFrom: { email: 'mailer@example.test' },
+    ...options,
+  });
+}
+
 describe('mustRequireTls', () => {
   const login = { user: 'u', pass: 'p' };
   it.each<[string, boolean, boolean, SmtpPlaintextAuth | undefined, boolean]>([
@@ -401,14 +413,7 @@ describe('SmtpTransport', () => {
 
     it('nothing listening → transient', async () => {
       const port = await freePort();
-      const transport = new SmtpTransport({
-        name: 'provider:custom',
-        host: '127.0.0.1',
-        port,
-        secure: false,
-        defaultFrom: { email: 'mailer@example.test' },
-        connectionTimeoutMs: 2_000,
-      });
+      const transport = localTransport(port, { connectionTimeoutMs: 2_000 });
       transports.push(transport);
       const error = await rejection(transport.send(message()));
       expect(error.errorClass).toBe('transient');
@@ -417,12 +422,7 @@ describe('SmtpTransport', () => {
 
     it('a server that never greets → transient after the bounded greeting timeout', async () => {
       await withSilentServer(async (port) => {
-        const transport = new SmtpTransport({
-          name: 'provider:custom',
-          host: '127.0.0.1',
-          port,
-          secure: false,
-          defaultFrom: { email: 'mailer@example.test' },
+        const transport = localTransport(port, {
           connectionTimeoutMs: 300,
           greetingTimeoutMs: 300,
           socketTimeoutMs: 300,
@@ -507,12 +507,7 @@ describe('SmtpTransport', () => {
         });
       });
       await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-      const transport = new SmtpTransport({
-        name: 'provider:custom',
-        host: '127.0.0.1',
-        port: (srv.address() as AddressInfo).port,
-        secure: false,
-        defaultFrom: { email: 'mailer@example.test' },
+      const transport = localTransport((srv.address() as AddressInfo).port, {
         connectionTimeoutMs: 2_000,
         greetingTimeoutMs: 2_000,
         socketTimeoutMs: 2_000,
@@ -573,12 +568,7 @@ describe('SmtpTransport', () => {
 
     it('close() gives up on a stalled send after closeGraceMs', async () => {
       await withSilentServer(async (port) => {
-        const transport = new SmtpTransport({
-          name: 'provider:custom',
-          host: '127.0.0.1',
-          port,
-          secure: false,
-          defaultFrom: { email: 'mailer@example.test' },
+        const transport = localTransport(port, {
           greetingTimeoutMs: 30_000,
           socketTimeoutMs: 30_000,
           closeGraceMs: 200,
