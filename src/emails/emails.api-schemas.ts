@@ -1,5 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
 import { ref } from '../common/openapi/api-schemas';
+import { cursorPageOf } from '../common/openapi/cursor-page.schema';
 import { EMAIL_ADDRESS_SCHEMA, EMAIL_REQUEST_SCHEMA } from './email-request.schema';
 import { EMAIL_STATUSES } from './email-status.enum';
 import { EMAIL_ATTEMPT_SCHEMA, EMAIL_RECIPIENT_SCHEMA, EMAIL_VIEW_SCHEMA } from './email-view';
@@ -63,16 +64,5 @@ export const EMAIL_API_SCHEMAS: Record<string, SchemaObject> = {
   EmailAttempt: EMAIL_ATTEMPT_SCHEMA,
   Email: EMAIL_VIEW_SCHEMA,
   EmailRecipient: EMAIL_RECIPIENT_SCHEMA,
-  EmailList: {
-    type: 'object',
-    required: ['items', 'nextCursor'],
-    properties: {
-      items: { type: 'array', items: ref('Email') },
-      nextCursor: {
-        type: 'string',
-        nullable: true,
-        description: 'Pass as `cursor` for the next page.',
-      },
-    },
-  },
+  EmailList: cursorPageOf('Email'),
 };

@@ -1,5 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { isoDate, ref } from '../common/openapi/api-schemas';
+import { isoDate } from '../common/openapi/api-schemas';
+import { cursorPageOf } from '../common/openapi/cursor-page.schema';
 import { EMAIL_EVENT_TYPES } from './email-event-type.enum';
 
 /** OpenAPI schemas of a message's timeline and of provider event ingestion. */
@@ -19,18 +20,7 @@ export const EVENT_API_SCHEMAS: Record<string, SchemaObject> = {
       data: { type: 'object', nullable: true },
     },
   },
-  EmailEventList: {
-    type: 'object',
-    required: ['items', 'nextCursor'],
-    properties: {
-      items: { type: 'array', items: ref('EmailEvent') },
-      nextCursor: {
-        type: 'string',
-        nullable: true,
-        description: 'Pass as `cursor` for the next page.',
-      },
-    },
-  },
+  EmailEventList: cursorPageOf('EmailEvent'),
   ProviderEventsResult: {
     type: 'object',
     required: ['received', 'stored', 'duplicates', 'unmatched'],

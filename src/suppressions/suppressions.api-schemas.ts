@@ -1,5 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { isoDate, ref } from '../common/openapi/api-schemas';
+import { isoDate } from '../common/openapi/api-schemas';
+import { cursorPageOf } from '../common/openapi/cursor-page.schema';
 
 /** OpenAPI schemas of the suppression list. */
 export const SUPPRESSION_API_SCHEMAS: Record<string, SchemaObject> = {
@@ -18,18 +19,7 @@ export const SUPPRESSION_API_SCHEMAS: Record<string, SchemaObject> = {
       createdAt: isoDate,
     },
   },
-  SuppressionList: {
-    type: 'object',
-    required: ['items', 'nextCursor'],
-    properties: {
-      items: { type: 'array', items: ref('Suppression') },
-      nextCursor: {
-        type: 'string',
-        nullable: true,
-        description: 'Pass as `cursor` for the next page.',
-      },
-    },
-  },
+  SuppressionList: cursorPageOf('Suppression'),
   SuppressionRequest: {
     type: 'object',
     additionalProperties: false,
