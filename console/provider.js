@@ -165,9 +165,9 @@ function describeChange(path, change) {
 /** A text/email/number input with its label, help and error line, bound to `block.name`. */
 function plainField(block, spec) {
   const id = `${block}-${spec.name}`;
-  const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
   const described = [spec.help ? `${id}-help` : '', `${id}-error`].filter(Boolean).join(' ');
   if (spec.input === 'checkbox') {
+    const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
     const input = h('input', { id, type: 'checkbox', 'aria-describedby': described });
     const wrapper = h(
       'div',
@@ -195,18 +195,17 @@ function plainField(block, spec) {
     spellcheck: 'false',
     'aria-describedby': described,
   });
-  const wrapper = h(
-    'div',
-    { class: 'field', dataset: { field: `${block}.${spec.name}` } },
-    h('label', { for: id }, spec.label),
-    input,
-    spec.help ? h('p', { class: 'help', id: `${id}-help` }, spec.help) : null,
-    error,
-  );
+  const wrapper = field({
+    name: `${block}.${spec.name}`,
+    id,
+    label: spec.label,
+    control: input,
+    help: spec.help,
+  });
   return {
     wrapper,
     input,
-    error,
+    error: wrapper.querySelector('.field-error'),
     read: () => {
       const raw = input.value.trim();
       if (raw === '') {
