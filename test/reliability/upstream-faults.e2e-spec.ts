@@ -144,9 +144,11 @@ describe('reliability: upstream SMTP faults', () => {
       }),
     );
     const failures = attempts.flat().filter((a) => a.outcome === 'retry');
-    expect(failures.length).toBe(6);
-    for (const failure of failures) {
-      expect(failure.errorCode).toBe('REPLY_LOST');
+    // One lost reply per stalled DATA. Any other retry is a connection that timed out before DATA
+    // (the timeouts here are 500 ms, which a loaded CI machine can miss), never a refusal.
+    expect(failures.filter((f) => f.errorCode === 'REPLY_LOST')).toHaveLength(6);
+    for (const failure of failures.filter((f) => f.errorCode !== 'REPLY_LOST')) {
+      expect(['ETIMEDOUT', 'ECONNECTION', 'ESOCKET', 'ECONNRESET']).toContain(failure.errorCode);
     }
     const received = tally(sink.messageIds);
     expect(ids.map((id) => received.get(messageIdOf(id)))).toEqual(ids.map(() => 1));
