@@ -11,7 +11,6 @@ import { constantTimeEqual } from './constant-time';
 export const AUTHING_SCHEME = 'authing';
 export const NONCE_HEADER = 'x-authing-signature-nonce';
 export const SIGNATURE_METHOD_HEADER = 'x-authing-signature-method';
-export const SIGNATURE_VERSION_HEADER = 'x-authing-signature-version';
 
 type Fields = Record<string, unknown>;
 /** What is left once objects are JSON-encoded (functions cannot come from JSON or a query). */

@@ -6,7 +6,3 @@ export const SCOPES = [
   'webhooks:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
-
-export function isScope(value: unknown): value is Scope {
-  return typeof value === 'string' && (SCOPES as readonly string[]).includes(value);
-}
