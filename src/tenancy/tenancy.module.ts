@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_ENV } from '../config/app-env.constants';
+import { DatabaseModule } from '../config/database.module';
 import type { AppEnv } from '../config/env';
 import { ApiKeyCache } from './api-key-cache';
 import { ApiKeyEntity } from './api-key.entity';
@@ -24,7 +25,7 @@ import { TenantsService } from './tenants.service';
  * tenant-owned rows.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([TenantEntity, ApiKeyEntity])],
+  imports: [DatabaseModule, TypeOrmModule.forFeature([TenantEntity, ApiKeyEntity])],
   controllers: [ApiKeysController],
   providers: [
     TenantsRepository,
