@@ -1,24 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { TenantEntity } from './tenant.entity';
+import { Database } from '../config/database';
+import type { TenantEntity } from './tenant.entity';
 
 @Injectable()
 export class TenantsRepository {
-  constructor(@InjectRepository(TenantEntity) private readonly repo: Repository<TenantEntity>) {}
+  constructor(private readonly db: Database) {}
 
   /** Idempotent and race-free across replicas: concurrent first uses insert one row. */
   async ensure(id: string): Promise<void> {
-    await this.repo
-      .createQueryBuilder()
-      .insert()
-      .into(TenantEntity)
-      .values({ id })
-      .orIgnore()
-      .execute();
+    await this.db.execute(`INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING`, [id]);
   }
 
-  findById(id: string): Promise<TenantEntity | null> {
-    return this.repo.findOneBy({ id });
+  async findById(id: string): Promise<TenantEntity | null> {
+    const rows = await this.db.query<TenantEntity>(
+      `SELECT id, name, created_at AS "createdAt" FROM tenants WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 }
