@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_ENV } from '../config/app-env.constants';
 import { DatabaseModule } from '../config/database.module';
 import type { AppEnv } from '../config/env';
 import { ApiKeyCache } from './api-key-cache';
-import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeySecretHasher } from './api-key-secrets';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -15,7 +13,6 @@ import { AuthNoncesRepository } from './auth-nonces.repository';
 import { AuthenticatorService } from './authenticator.service';
 import { ApiKeyRateLimit, AuthFailureThrottle } from './rate-limits';
 import { API_KEY_CACHE_TTL_MS, DEFAULT_API_KEY_CACHE_TTL_MS } from './tenancy.constants';
-import { TenantEntity } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
@@ -25,7 +22,7 @@ import { TenantsService } from './tenants.service';
  * tenant-owned rows.
  */
 @Module({
-  imports: [DatabaseModule, TypeOrmModule.forFeature([TenantEntity, ApiKeyEntity])],
+  imports: [DatabaseModule],
   controllers: [ApiKeysController],
   providers: [
     TenantsRepository,
