@@ -38,7 +38,8 @@ export interface ClaimedMessage {
 }
 
 export interface AttemptRecord {
-  transport: string;
+  /** Null: none could be resolved (e.g. an undecryptable secret). */
+  transport: string | null;
   /** The provider config version that chose the transport (null: none saved). */
   configVersion: number | null;
   startedAt: Date;

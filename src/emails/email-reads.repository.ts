@@ -40,7 +40,7 @@ export interface MessageRow {
 
 export interface AttemptRow {
   attempt_no: number;
-  transport: string;
+  transport: string | null;
   outcome: 'sent' | 'retry' | 'failed' | 'deferred';
   /** Why a `deferred` attempt waited (`rate_limit`); null otherwise. */
   reason: string | null;

@@ -25,7 +25,12 @@ const ATTEMPT = {
   type: 'object',
   properties: {
     attempt: { type: 'integer', minimum: 1 },
-    transport: { type: 'string', example: 'provider:custom' },
+    transport: {
+      type: 'string',
+      nullable: true,
+      example: 'provider:custom',
+      description: 'Null: no transport could be resolved (e.g. an undecryptable provider secret).',
+    },
     outcome: {
       type: 'string',
       enum: ['sent', 'retry', 'failed', 'deferred'],
@@ -108,7 +113,8 @@ const VIEW = {
     transport: {
       type: 'string',
       nullable: true,
-      description: '`provider:<type>` or `builtin`.',
+      description:
+        '`provider:<type>` or `builtin`; null: not attempted yet, or none could be resolved.',
     },
     fallbackReason: {
       type: 'string',

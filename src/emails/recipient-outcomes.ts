@@ -155,7 +155,7 @@ export function hasDeferred(outcome: Outcome): boolean {
 export function failureOutcome(
   attempted: string[],
   error: DeliveryError,
-  transport: string,
+  transport: string | null,
   retryAt: Date | null,
   now = new Date(),
 ): Outcome {

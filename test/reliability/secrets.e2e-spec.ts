@@ -227,6 +227,46 @@ describe('reliability: secrets never leave', () => {
     expect(relay.messages.length).toBeGreaterThan(0);
   });
 
+  it('a secret another tenant sealed fails the send with no transport: null, not a string', async () => {
+    const [owner, thief] = [await newKey(), await newKey()];
+    for (const key of [owner, thief]) {
+      await call('POST', '/api/v3/config-email-provider', {
+        token: key.token,
+        body: configBody('custom', PASS.custom),
+      });
+    }
+    // The owner's ciphertext in the thief's row does not decrypt there: it is bound to the owner.
+    await query(
+      t.db.url,
+      `UPDATE email_provider_configs
+          SET config = (SELECT config FROM email_provider_configs WHERE updated_by = $1)
+        WHERE updated_by = $2`,
+      [owner.id, thief.id],
+    );
+    const accepted = await call('POST', '/v1/emails', { token: thief.token, body: anEmail() });
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.data.id as string;
+    const failed = await waitFor(
+      async () => {
+        const res = await call('GET', `/v1/emails/${id}`, { token: thief.token });
+        return res.body.data.status === 'failed' ? res.body.data : undefined;
+      },
+      { timeoutMs: 20_000, what: `email ${id} failed on its unreadable secret` },
+    );
+    expect(failed).toMatchObject({
+      transport: null,
+      lastError: { class: 'config' },
+      attempts: [{ attempt: 1, transport: null, outcome: 'failed', errorClass: 'config' }],
+    });
+    const stored = await query<{ transport: string | null }>(
+      t.db.url,
+      `SELECT transport FROM email_attempts WHERE message_id = $1
+       UNION ALL SELECT transport FROM email_messages WHERE id = $1`,
+      [id],
+    );
+    expect(stored).toEqual([{ transport: null }, { transport: null }]);
+  });
+
   it('finds no secret in any answer, log line or column', async () => {
     // Each provider really received mail (the secrets were used, not just stored).
     expect(custom.messages.length).toBeGreaterThanOrEqual(2);

@@ -10,18 +10,6 @@ import type { Outcome } from '../recipient-outcomes';
 import { untilLeaseEnds } from '../scheduling/until-lease-ends';
 import type { PlannedMessage } from './outbound';
 
-/** An attempt as the dispatcher saw it; `transport` null: none could be resolved. */
-export interface AttemptFacts extends Omit<AttemptRecord, 'transport'> {
-  transport: string | null;
-}
-
-/** Recorded (message, attempt, event) for an attempt without a transport, as the API shows it. */
-const UNRESOLVED_TRANSPORT = 'unresolved';
-
-export function recordedTransport(name: string | null): string {
-  return name ?? UNRESOLVED_TRANSPORT;
-}
-
 export function storedError(error: DeliveryError): StoredError {
   return {
     class: error.errorClass,
@@ -29,10 +17,6 @@ export function storedError(error: DeliveryError): StoredError {
     status: error.status,
     message: error.message,
   };
-}
-
-function recorded(attempt: AttemptFacts): AttemptRecord {
-  return { ...attempt, transport: recordedTransport(attempt.transport) };
 }
 
 /** Stored as the text the API shows (`fallbackReason`). */
@@ -83,7 +67,7 @@ export class DispatchBookkeeping {
   /** A failed attempt: the message retries at `retryAt`, or fails (null). */
   failed(
     message: PlannedMessage,
-    attempt: AttemptFacts,
+    attempt: AttemptRecord,
     error: DeliveryError,
     retryAt: Date | null,
     fallbackReason: FallbackReason | null,
@@ -93,7 +77,7 @@ export class DispatchBookkeeping {
       this.repo.markAttemptFailed(
         message.id,
         this.workerId,
-        recorded(attempt),
+        attempt,
         storedError(error),
         retryAt,
         reasonText(fallbackReason),
@@ -105,11 +89,11 @@ export class DispatchBookkeeping {
   /** The provider's failed attempt before the built-in mailer takes the message over. */
   failedBeforeFallback(
     message: PlannedMessage,
-    attempt: AttemptFacts,
+    attempt: AttemptRecord,
     error: DeliveryError,
   ): Promise<void> {
     return this.durably(message, () =>
-      this.repo.recordAttempt(message.id, message.attempt, recorded(attempt), storedError(error)),
+      this.repo.recordAttempt(message.id, message.attempt, attempt, storedError(error)),
     );
   }
 

@@ -19,7 +19,7 @@ import type { TenantSlots } from '../scheduling/tenant-slots';
 import { TransportSlots } from '../scheduling/transport-slots';
 import type { Route, TransportResolver } from '../transport-resolver';
 import { asDeliveryError, canRetry, decideFailure, decideSent } from './attempt-policy';
-import { recordedTransport, storedError, type DispatchBookkeeping } from './dispatch-bookkeeping';
+import { storedError, type DispatchBookkeeping } from './dispatch-bookkeeping';
 import { toOutbound, type PlannedMessage } from './outbound';
 
 interface Deadlines {
@@ -271,7 +271,7 @@ export class MessageDispatch {
       {
         messageId: message.id,
         attempt: message.attempt,
-        transport: recordedTransport(transport),
+        transport,
         error: storedError(error),
       },
       'send failed',
@@ -299,7 +299,7 @@ export class MessageDispatch {
     const retryAt = decision.outcome === 'retry' ? decision.retryAt : null;
     const outcome = mergeOutcomes(
       message.plan.outcome,
-      failureOutcome(message.plan.attempt, error, recordedTransport(transport), retryAt),
+      failureOutcome(message.plan.attempt, error, transport, retryAt),
     );
     await this.books.failed(message, attempt, error, retryAt, route.fallbackReason, outcome);
     this.metrics.eventsWritten(outcome.events);
