@@ -7,9 +7,11 @@ import { DataSource } from 'typeorm';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { LOGGER } from './common/logger.constants';
 import { SecretCipher } from './common/secret-cipher';
-import { SecretKeyCheck, STORED_SECRETS } from './common/secret-key-check';
+import { SecretKeyCheck, STORED_SECRETS, type StoredSecrets } from './common/secret-key-check';
 import { createValidationPipe } from './common/validation';
 import { APP_ENV } from './config/app-env.constants';
+import { Database } from './config/database';
+import { DatabaseModule } from './config/database.module';
 import { dataSourceOptions, runMigrationsLocked } from './config/data-source';
 import type { ReadyEnv } from './config/env';
 import { ConsoleModule } from './console/console.module';
@@ -71,7 +73,12 @@ export class AppModule {
           SEALED_CONTENT_STORED_SECRETS,
         ],
       },
-      SecretKeyCheck,
+      {
+        provide: SecretKeyCheck,
+        useFactory: (db: Database, cipher: SecretCipher, log: Logger, places: StoredSecrets[]) =>
+          new SecretKeyCheck(db, cipher, log, places),
+        inject: [Database, SecretCipher, LOGGER, STORED_SECRETS],
+      },
       { provide: APP_PIPE, useFactory: createValidationPipe },
       {
         provide: APP_FILTER,
@@ -102,6 +109,7 @@ export class AppModule {
             return dataSource;
           },
         }),
+        DatabaseModule,
         ...(FEATURE_MODULES ?? []),
       ],
       providers: core,

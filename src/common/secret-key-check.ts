@@ -1,7 +1,5 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { LOGGER } from './logger.constants';
 import { SecretCipher } from './secret-cipher';
 
 /** How many stored secrets of one key id are tried: one readable proves the key. */
@@ -40,6 +38,11 @@ export interface StoredSecrets {
   byKeyId(query: StoredSecretsQuery): Promise<KeyIdSecrets[]>;
 }
 
+/** What the check reads with: Database (src/config/database.ts), which common may not import. */
+export interface SqlReader {
+  query<T>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
 export class SecretKeyMismatchError extends Error {
   constructor(readonly problems: string[]) {
     super(
@@ -63,15 +66,14 @@ interface KeyIdUse {
  * wrong or incomplete key set then stops the start with a message naming the key id, rather than
  * serving 401s and undecryptable provider configs later.
  */
-@Injectable()
 export class SecretKeyCheck implements OnModuleInit {
   private readonly log: Logger;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly db: SqlReader,
     private readonly cipher: SecretCipher,
-    @Inject(LOGGER) logger: Logger,
-    @Inject(STORED_SECRETS) private readonly places: readonly StoredSecrets[],
+    logger: Logger,
+    private readonly places: readonly StoredSecrets[],
   ) {
     this.log = logger.child({ module: 'secret-key-check' });
   }
@@ -129,7 +131,7 @@ export class SecretKeyCheck implements OnModuleInit {
   /** Rows of a query over a table that may not exist yet (MAILGATE_MIGRATE_ON_START=false). */
   private async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
-      return await this.db.query<T[]>(sql, params);
+      return await this.db.query<T>(sql, params);
     } catch (error) {
       // Undefined table or column: an older schema.
       const code = (error as { code?: string }).code;
