@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { DatabaseModule } from '../config/database.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { TransportsModule } from '../transports/transports.module';
-import { ProviderConfigAuditEntity } from './provider-config-audit.entity';
 import { ProviderConfigController } from './provider-config.controller';
-import { ProviderConfigEntity } from './provider-config.entity';
 import { ProviderConfigMapper } from './provider-config.mapper';
 import { ProviderConfigReader } from './provider-config.reader';
 import { ProviderConfigRepository } from './provider-config.repository';
@@ -15,11 +13,7 @@ import { ProviderConfigService } from './provider-config.service';
  * ProviderConfigReader for the dispatcher.
  */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([ProviderConfigEntity, ProviderConfigAuditEntity]),
-    TenancyModule,
-    TransportsModule,
-  ],
+  imports: [DatabaseModule, TenancyModule, TransportsModule],
   controllers: [ProviderConfigController],
   providers: [
     ProviderConfigRepository,

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Database, type Sql } from '../config/database';
 import type { ProviderErrorDto } from './dto/email-provider.dto';
 import { ProviderConfigAuditEntity } from './provider-config-audit.entity';
 import type { AuditAction } from './provider-config.constants';
@@ -83,25 +82,39 @@ export interface HealthRow {
 /** Advisory-lock class of provider-config writes (two-int form: its own key space). */
 const LOCK_CLASS = 0x6d670001;
 
-/** TypeORM access for the provider configuration aggregate: the config row and its audit trail. */
+interface AuditRow {
+  id: string;
+  tenant_id: string;
+  version: number;
+  action: AuditAction;
+  actor_key_id: string | null;
+  changes: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** The provider configuration aggregate in SQL: the config row and its audit trail. */
 @Injectable()
 export class ProviderConfigRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Database) {}
 
-  find(tenantId: string): Promise<ProviderConfigEntity | null> {
-    return this.dataSource.getRepository(ProviderConfigEntity).findOneBy({ tenantId });
+  async find(tenantId: string): Promise<ProviderConfigEntity | null> {
+    const rows = await this.db.query<ConfigRow>(
+      'SELECT * FROM email_provider_configs WHERE tenant_id = $1',
+      [tenantId],
+    );
+    return rows.length === 0 ? null : toEntity(rows[0]);
   }
 
   /** The circuit breaker of `version` (src/emails/scheduling/circuit-breaker.ts); null: closed, never failed. */
   async health(tenantId: string, version: number): Promise<HealthRow | null> {
-    const rows: Array<{
+    const rows = await this.db.query<{
       state: HealthRow['state'];
       reason: HealthRow['reason'];
       consecutive_failures: number;
       since: Date;
       retry_at: Date | null;
       last_error: ProviderErrorDto | null;
-    }> = await this.dataSource.query(
+    }>(
       `SELECT state, reason, consecutive_failures, since, retry_at, last_error
        FROM provider_health WHERE tenant_id = $1 AND config_version = $2`,
       [tenantId, version],
@@ -129,9 +142,9 @@ export class ProviderConfigRepository {
     actorKeyId: string | null,
     plan: (current: ProviderConfigEntity | null) => SavePlan | null,
   ): Promise<ProviderConfigEntity> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, tenantId]);
-      const currentRows: ConfigRow[] = await manager.query(
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, tenantId]);
+      const currentRows = await tx.query<ConfigRow>(
         'SELECT * FROM email_provider_configs WHERE tenant_id = $1',
         [tenantId],
       );
@@ -142,7 +155,7 @@ export class ProviderConfigRepository {
         return current as ProviderConfigEntity;
       }
       const { write } = decided;
-      const rows: ConfigRow[] = await manager.query(
+      const rows = await tx.query<ConfigRow>(
         `INSERT INTO email_provider_configs AS c
            (tenant_id, type, enabled, config, fallback_on_failure, version, updated_by, concurrency, rate_limit)
          VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, $8::jsonb, $9::jsonb)
@@ -173,7 +186,7 @@ export class ProviderConfigRepository {
       );
       const saved = toEntity(rows[0]);
       await this.insertAudit(
-        manager,
+        tx,
         tenantId,
         saved.version,
         decided.action,
@@ -194,9 +207,8 @@ export class ProviderConfigRepository {
     actorKeyId: string | null,
     error: ProviderErrorDto | null,
   ): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      // TypeORM answers an UPDATE on PostgreSQL with [rows, affected count].
-      const [, affected] = await manager.query<[unknown[], number]>(
+    return this.db.transaction(async (tx) => {
+      const affected = await tx.execute(
         `UPDATE email_provider_configs
             SET last_verified_at = now(), last_verify_error = $3::jsonb
           WHERE tenant_id = $1 AND version = $2`,
@@ -207,7 +219,7 @@ export class ProviderConfigRepository {
       }
       if (error === null) {
         // A verify that connected and authenticated closes the circuit (an auth failure's included).
-        await manager.query(
+        await tx.execute(
           `UPDATE provider_health
            SET since = CASE WHEN state <> 'closed' THEN now() ELSE since END, state = 'closed',
                reason = NULL, consecutive_failures = 0, trips = 0, retry_at = NULL,
@@ -217,7 +229,7 @@ export class ProviderConfigRepository {
         );
       }
       await this.insertAudit(
-        manager,
+        tx,
         tenantId,
         version,
         'verify',
@@ -230,30 +242,38 @@ export class ProviderConfigRepository {
 
   /** Audit rows of one tenant, newest first, below `cursor` (an id) when given. */
   async history(tenantId: string, limit: number, cursor?: string): Promise<AuditPage> {
-    const query = this.dataSource
-      .getRepository(ProviderConfigAuditEntity)
-      .createQueryBuilder('a')
-      .where('a.tenantId = :tenantId', { tenantId })
-      .orderBy('a.id', 'DESC')
-      .limit(limit + 1);
-    if (cursor !== undefined) {
-      query.andWhere('a.id < :cursor', { cursor });
-    }
-    const rows = await query.getMany();
+    const found = await this.db.query<AuditRow>(
+      `SELECT id, tenant_id, version, action, actor_key_id, changes, created_at
+         FROM provider_config_audit
+        WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+        ORDER BY id DESC LIMIT $3`,
+      [tenantId, cursor ?? null, limit + 1],
+    );
+    const rows = found.map((row) =>
+      Object.assign(new ProviderConfigAuditEntity(), {
+        id: row.id,
+        tenantId: row.tenant_id,
+        version: row.version,
+        action: row.action,
+        actorKeyId: row.actor_key_id,
+        changes: row.changes,
+        createdAt: row.created_at,
+      }),
+    );
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     return { rows: page, nextCursor: more ? String(page[page.length - 1].id) : null };
   }
 
   private async insertAudit(
-    manager: EntityManager,
+    tx: Sql,
     tenantId: string,
     version: number,
     action: AuditAction,
     actorKeyId: string | null,
     changes: Record<string, unknown>,
   ): Promise<void> {
-    await manager.query(
+    await tx.execute(
       `INSERT INTO provider_config_audit (tenant_id, version, action, actor_key_id, changes)
        VALUES ($1, $2, $3, $4, $5::jsonb)`,
       [tenantId, version, action, actorKeyId, JSON.stringify(changes)],
