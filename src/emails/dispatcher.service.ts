@@ -49,6 +49,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly inflight = new Set<Promise<void>>();
   private waker?: () => void;
   private wakePending = false;
+  /** A tenant wants a claim (TenantSlots.finished): wake the loop as soon as a replica slot is free. */
+  private refillDue = false;
   private listener?: Client;
   private reconnectTimer?: NodeJS.Timeout;
   /** Fair share per tenant (DISPATCH_TENANT_CONCURRENCY, transport size, round robin). */
@@ -203,6 +205,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       let walkCut = false;
       if (free > 0 && !this.lifecycle.draining) {
         try {
+          // This claim serves what was due so far; refills asked for while it runs wake it again.
+          this.refillDue = false;
           const { messages, lastServed, ...claim } = await this.repo.claim(
             free,
             leaseMs,
@@ -225,10 +229,15 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           plans.catch(() => undefined); // each process() sees the failure itself
           for (const message of messages) {
             const slot = this.tenantSlot(message.tenantId);
-            this.track(slot, this.messages.process(message, claimedAt, plans, slot));
+            this.track(slot, this.messages.process(message, claimedAt, plans));
           }
           claimed = messages.length;
           walkCut = claim.walkCut;
+          if (claimed >= free) {
+            // Every replica slot taken: more may be due as soon as one frees.
+            this.refillDue = true;
+          }
+          this.refillDue = false;
         } catch (error) {
           this.log.error({ err: error }, 'claim failed; retrying');
           await this.sleep(1_000);
@@ -276,20 +285,28 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /**
-   * Gives a claimed message's tenant slot back, once: when its send settles (bookkeeping after it
-   * holds no connection), or when its processing ends otherwise.
-   */
+  /** Gives a claimed message's tenant slot back, once, when its processing ends. */
   private tenantSlot(tenantId: string): () => void {
     let held = true;
     return () => {
       if (held) {
         held = false;
         if (this.tenants.finished(tenantId)) {
-          this.wake();
+          this.refillDue = true;
+          this.wakeForRefill();
         }
       }
     };
+  }
+
+  /**
+   * Wakes the claim loop for a refill once a replica slot is free too: a tenant slot freed before
+   * its bookkeeping ended may find every replica slot still taken, and the wake must not be lost.
+   */
+  private wakeForRefill(): void {
+    if (this.refillDue && this.inflight.size < this.env.dispatch.concurrency) {
+      this.wake();
+    }
   }
 
   private track(releaseSlot: () => void, work: Promise<void>): void {
@@ -300,6 +317,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       .finally(() => {
         this.inflight.delete(tracked);
         releaseSlot();
+        this.wakeForRefill();
       });
     this.inflight.add(tracked);
   }

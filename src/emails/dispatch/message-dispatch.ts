@@ -59,7 +59,6 @@ export class MessageDispatch {
     claimed: ClaimedMessage,
     claimedAt: number,
     plans: Promise<Map<string, RecipientPlanRow>>,
-    releaseSlot: () => void,
   ): Promise<void> {
     const { leaseMs } = this.env;
     // A send must start in the first half of the lease and settle before its end.
@@ -71,7 +70,6 @@ export class MessageDispatch {
     const message: PlannedMessage = {
       ...claimed,
       plan: { all, attempt, outcome },
-      releaseSlot,
       claimedAt,
       // A margin before the row's own lease: another replica may take it over from then on.
       leaseEnd: claimedAt + leaseMs * 0.95,
@@ -209,9 +207,6 @@ export class MessageDispatch {
       return;
     }
     await this.breaker.succeeded(ticket);
-    // Sent: the rest is bookkeeping, which holds no connection. (A failure keeps the slot until
-    // the breaker has counted it, or the next claim would try the failing provider again.)
-    message.releaseSlot();
     // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
     const sent = sentOutcome(message.plan.attempt, result, {
       transport: transport.name,

@@ -12,8 +12,6 @@ export interface PlannedMessage extends ClaimedMessage {
   /** Epoch ms when this worker claimed it, and when its lease runs out (bookkeeping retried until then). */
   claimedAt: number;
   leaseEnd: number;
-  /** Frees the tenant's slot (idempotent): once the send succeeded, another may start. */
-  releaseSlot: () => void;
 }
 
 export function toOutbound(
