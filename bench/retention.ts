@@ -150,10 +150,15 @@ async function purge(server: BenchDatabaseServer): Promise<Record<string, string
       body,
       headers,
     });
+    const locks = sampleAcceptLockWaits(url);
     await poll(async () => (await left()) === 0, 600_000, 'the purge to finish', 250);
     const purgeS = (Date.now() - purgeStarted) / 1000;
+    const lockWaits = await locks.stop();
     const duringPurge = await during;
     log(`accepts during the purge: ${row(duringPurge)}`);
+    log(
+      `pg_stat_activity every ${LOCK_SAMPLE_MS} ms during the purge: ${lockWaits.samples} samples, ${lockWaits.withAccept} with an accept running, ${lockWaits.acceptWaitingOnLock} with an accept waiting on a lock`,
+    );
     log(`purged ${rows} rows (and their attempts) in ${purgeS.toFixed(1)} s`);
     const times = await batchTimes(worker.url);
     log(
@@ -183,10 +188,53 @@ async function purge(server: BenchDatabaseServer): Promise<Record<string, string
       accept_max_ms_no_purge: String(baseline.max),
       accept_max_ms_during_purge: String(duringPurge.max),
       accept_p99_ms_after_purge: String(after.p99),
+      accept_lock_wait_samples: String(lockWaits.acceptWaitingOnLock),
     };
   } finally {
     await Promise.all([api.stop(), worker.stop()]);
   }
+}
+
+const LOCK_SAMPLE_MS = 20;
+
+/**
+ * Samples pg_stat_activity while the purge runs: whether an accept (the INSERT into
+ * email_messages) is ever waiting on a lock, which is what a purge batch could impose on it;
+ * slower accepts without such waits are CPU and I/O shared with the purge.
+ */
+function sampleAcceptLockWaits(url: string): {
+  stop(): Promise<{ samples: number; withAccept: number; acceptWaitingOnLock: number }>;
+} {
+  const counts = { samples: 0, withAccept: 0, acceptWaitingOnLock: 0 };
+  let running = true;
+  const loop = (async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      while (running) {
+        const { rows } = await client.query<{ accepts: number; waiting: number }>(
+          `SELECT count(*)::int AS accepts,
+                  count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS waiting
+             FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'active'
+              AND pid <> pg_backend_pid() AND query LIKE '%INSERT INTO email_messages%'`,
+        );
+        counts.samples += 1;
+        counts.withAccept += rows[0].accepts > 0 ? 1 : 0;
+        counts.acceptWaitingOnLock += rows[0].waiting > 0 ? 1 : 0;
+        await new Promise((resolve) => setTimeout(resolve, LOCK_SAMPLE_MS));
+      }
+    } finally {
+      await client.end();
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return counts;
+    },
+  };
 }
 
 async function growth(server: BenchDatabaseServer): Promise<Record<string, string>> {
