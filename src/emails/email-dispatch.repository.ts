@@ -327,7 +327,7 @@ export class EmailDispatchRepository {
     await this.db.prepared(
       'mailgate_mark_sent',
       `WITH s AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
                               $6::timestamptz[], $7::int[], $8::jsonb[], $9::jsonb[], $10::jsonb[],
                               $11::timestamptz[], $12::text[], $13::int[])
            AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms,
@@ -435,7 +435,7 @@ export class EmailDispatchRepository {
                            ELSE 'queued' END,
              recipients = mailgate_merge_recipients(e.recipients, $14::jsonb),
              next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
-             last_error = $4, transport = $5, fallback_reason = $10, updated_at = now(),
+             last_error = $4, transport = $5, fallback_reason = $10::jsonb, updated_at = now(),
              provider_config_version = $13, locked_until = NULL, locked_by = NULL
          WHERE id = $1 AND status = 'sending' AND locked_by = $2
          RETURNING e.id, e.tenant_id, e.attempts, $15::jsonb AS events, $16::jsonb AS suppress

@@ -5,6 +5,7 @@ import type { StoredPayload } from './content-sealer';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
 import type { StoredError } from './email-dispatch.repository';
 import type { EmailStatus } from './email-status.enum';
+import type { StoredFallbackReason } from './fallback-reason';
 
 export interface MessageRow {
   id: string;
@@ -19,7 +20,7 @@ export interface MessageRow {
   next_attempt_at: Date;
   locked_until: Date | null;
   transport: string | null;
-  fallback_reason: string | null;
+  fallback_reason: StoredFallbackReason | null;
   provider_message_id: string | null;
   provider_config_version: number | null;
   last_error: StoredError | null;

@@ -6,6 +6,7 @@ import type { StoredError } from './email-dispatch.repository';
 import type { JsonSchema } from './email-request.schema';
 import type { AttemptRow, MessageRow } from './email-reads.repository';
 import { EMAIL_STATUSES } from './email-status.enum';
+import { fallbackReasonText } from './fallback-reason';
 import { recipientsOf } from './recipient-outcomes';
 
 /**
@@ -210,7 +211,7 @@ export function emailViewOf(row: MessageRow, attempts?: AttemptRow[]): EmailView
     attemptCount: row.attempts,
     nextAttemptAt: row.status === 'queued' ? iso(row.next_attempt_at) : null,
     transport: row.transport,
-    fallbackReason: row.fallback_reason,
+    fallbackReason: row.fallback_reason === null ? null : fallbackReasonText(row.fallback_reason),
     providerMessageId: row.provider_message_id,
     providerConfigVersion: row.provider_config_version,
     lastError: row.last_error,

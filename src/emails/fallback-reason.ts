@@ -10,9 +10,17 @@ export type FallbackReason =
   /** `detail`: the error code of the last attempt through the provider. */
   | { kind: 'provider_retries_exhausted'; detail: string };
 
-/** The text stored on the message (`fallback_reason`) and shown by the API as `fallbackReason`. */
-export function fallbackReasonText(reason: FallbackReason): string {
+/**
+ * What `email_messages.fallback_reason` holds (jsonb): a reason as data, or `legacy` for text that
+ * an older version stored and the migration could not read back.
+ */
+export type StoredFallbackReason = FallbackReason | { kind: 'legacy'; detail: string };
+
+/** The text the API shows as `fallbackReason`, rendered only there. */
+export function fallbackReasonText(reason: StoredFallbackReason): string {
   switch (reason.kind) {
+    case 'legacy':
+      return reason.detail;
     case 'no_provider':
       return 'no provider configured';
     case 'provider_disabled':

@@ -374,14 +374,15 @@ describe('circuit breaker per tenant provider', () => {
       });
       // One try of the provider opened the circuit; the rest never connected to it.
       expect(server.connections).toBe(1);
-      const rows = await query<{ transport: string; fallback_reason: string }>(
+      const rows = await query<{ transport: string; fallback_reason: unknown }>(
         db.url,
         'SELECT transport, fallback_reason FROM email_messages WHERE tenant_id = $1',
         [tenantId],
       );
       expect(new Set(rows.map((r) => r.transport))).toEqual(new Set(['builtin']));
+      // Stored as data; the API renders it (`fallbackReason`).
       expect(rows.map((r) => r.fallback_reason)).toEqual(
-        expect.arrayContaining(['provider authentication failed (circuit open)']),
+        expect.arrayContaining([{ kind: 'provider_auth_failed', detail: 'circuit open' }]),
       );
       await expect(health(t, key)).resolves.toMatchObject({ state: 'open', reason: 'auth' });
     }, 60_000);

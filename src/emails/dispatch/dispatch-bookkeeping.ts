@@ -5,7 +5,7 @@ import type {
   EmailDispatchRepository,
   StoredError,
 } from '../email-dispatch.repository';
-import { fallbackReasonText, type FallbackReason } from '../fallback-reason';
+import type { FallbackReason } from '../fallback-reason';
 import type { Outcome } from '../recipient-outcomes';
 import { untilLeaseEnds } from '../scheduling/until-lease-ends';
 import type { PlannedMessage } from './outbound';
@@ -19,9 +19,9 @@ export function storedError(error: DeliveryError): StoredError {
   };
 }
 
-/** Stored as the text the API shows (`fallbackReason`). */
-function reasonText(reason: FallbackReason | null): string | null {
-  return reason === null ? null : fallbackReasonText(reason);
+/** Stored as data (jsonb `{ kind, detail }`); the API renders the text. */
+function reasonData(reason: FallbackReason | null): string | null {
+  return reason === null ? null : JSON.stringify(reason);
 }
 
 /**
@@ -59,7 +59,7 @@ export class DispatchBookkeeping {
     return this.durably(message, () =>
       this.repo.markSent(message.id, attempt, {
         ...result,
-        fallbackReason: reasonText(result.fallbackReason),
+        fallbackReason: reasonData(result.fallbackReason),
       }),
     );
   }
@@ -80,7 +80,7 @@ export class DispatchBookkeeping {
         attempt,
         storedError(error),
         retryAt,
-        reasonText(fallbackReason),
+        reasonData(fallbackReason),
         outcome,
       ),
     );
