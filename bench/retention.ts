@@ -157,7 +157,7 @@ async function purge(server: BenchDatabaseServer): Promise<Record<string, string
     const duringPurge = await during;
     log(`accepts during the purge: ${row(duringPurge)}`);
     log(
-      `pg_stat_activity every ${LOCK_SAMPLE_MS} ms during the purge: ${lockWaits.samples} samples, ${lockWaits.withAccept} with an accept running, ${lockWaits.acceptWaitingOnLock} with an accept waiting on a lock`,
+      `pg_stat_activity every ${LOCK_SAMPLE_MS} ms during the purge: ${lockWaits.samples} samples, ${lockWaits.withAccept} with an accept running, ${lockWaits.acceptWaitingOnLock} with an accept waiting on a lock; running accepts by wait: ${JSON.stringify(lockWaits.acceptWaits)}`,
     );
     log(`purged ${rows} rows (and their attempts) in ${purgeS.toFixed(1)} s`);
     const times = await batchTimes(worker.url);
@@ -203,25 +203,38 @@ const LOCK_SAMPLE_MS = 20;
  * slower accepts without such waits are CPU and I/O shared with the purge.
  */
 function sampleAcceptLockWaits(url: string): {
-  stop(): Promise<{ samples: number; withAccept: number; acceptWaitingOnLock: number }>;
+  stop(): Promise<{
+    samples: number;
+    withAccept: number;
+    acceptWaitingOnLock: number;
+    acceptWaits: Record<string, number>;
+  }>;
 } {
-  const counts = { samples: 0, withAccept: 0, acceptWaitingOnLock: 0 };
+  const counts = {
+    samples: 0,
+    withAccept: 0,
+    acceptWaitingOnLock: 0,
+    acceptWaits: {} as Record<string, number>,
+  };
   let running = true;
   const loop = (async () => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       while (running) {
-        const { rows } = await client.query<{ accepts: number; waiting: number }>(
-          `SELECT count(*)::int AS accepts,
-                  count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS waiting
+        const { rows } = await client.query<{ wait: string | null }>(
+          `SELECT wait_event_type || ':' || wait_event AS wait
              FROM pg_stat_activity
             WHERE datname = current_database() AND state = 'active'
               AND pid <> pg_backend_pid() AND query LIKE '%INSERT INTO email_messages%'`,
         );
         counts.samples += 1;
-        counts.withAccept += rows[0].accepts > 0 ? 1 : 0;
-        counts.acceptWaitingOnLock += rows[0].waiting > 0 ? 1 : 0;
+        counts.withAccept += rows.length > 0 ? 1 : 0;
+        counts.acceptWaitingOnLock += rows.some((r) => r.wait?.startsWith('Lock:')) ? 1 : 0;
+        // What the running accepts wait on otherwise (LWLock:WALWrite, IO:WALSync…): shared resources.
+        for (const { wait } of rows) {
+          counts.acceptWaits[wait ?? 'CPU'] = (counts.acceptWaits[wait ?? 'CPU'] ?? 0) + 1;
+        }
         await new Promise((resolve) => setTimeout(resolve, LOCK_SAMPLE_MS));
       }
     } finally {
