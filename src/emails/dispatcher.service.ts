@@ -49,8 +49,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly inflight = new Set<Promise<void>>();
   private waker?: () => void;
   private wakePending = false;
-  /** A tenant wants a claim (TenantSlots.finished): wake the loop as soon as a replica slot is free. */
-  private refillDue = false;
+  /** The last claim filled every free replica slot: the next finished send wakes the loop. */
+  private replicaFull = false;
   private listener?: Client;
   private reconnectTimer?: NodeJS.Timeout;
   /** Fair share per tenant (DISPATCH_TENANT_CONCURRENCY, transport size, round robin). */
@@ -205,8 +205,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       let walkCut = false;
       if (free > 0 && !this.lifecycle.draining) {
         try {
-          // This claim serves what was due so far; refills asked for while it runs wake it again.
-          this.refillDue = false;
           const { messages, lastServed, ...claim } = await this.repo.claim(
             free,
             leaseMs,
@@ -228,16 +226,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           );
           plans.catch(() => undefined); // each process() sees the failure itself
           for (const message of messages) {
-            const slot = this.tenantSlot(message.tenantId);
-            this.track(slot, this.messages.process(message, claimedAt, plans));
+            this.track(message.tenantId, this.messages.process(message, claimedAt, plans));
           }
           claimed = messages.length;
           walkCut = claim.walkCut;
-          if (claimed >= free) {
-            // Every replica slot taken: more may be due as soon as one frees.
-            this.refillDue = true;
-          }
-          this.refillDue = false;
+          // Every replica slot taken: more may be due as soon as one frees.
+          this.replicaFull = claimed >= free;
         } catch (error) {
           this.log.error({ err: error }, 'claim failed; retrying');
           await this.sleep(1_000);
@@ -285,39 +279,22 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** Gives a claimed message's tenant slot back, once, when its processing ends. */
-  private tenantSlot(tenantId: string): () => void {
-    let held = true;
-    return () => {
-      if (held) {
-        held = false;
-        if (this.tenants.finished(tenantId)) {
-          this.refillDue = true;
-          this.wakeForRefill();
-        }
-      }
-    };
-  }
-
   /**
-   * Wakes the claim loop for a refill once a replica slot is free too: a tenant slot freed before
-   * its bookkeeping ended may find every replica slot still taken, and the wake must not be lost.
+   * Frees the message's replica and tenant slots when its processing ends, and wakes the claim loop
+   * when a claim is worth making: half the tenant's slots are free (TenantSlots.finished), or the
+   * last claim was cut short by the replica's own slots.
    */
-  private wakeForRefill(): void {
-    if (this.refillDue && this.inflight.size < this.env.dispatch.concurrency) {
-      this.wake();
-    }
-  }
-
-  private track(releaseSlot: () => void, work: Promise<void>): void {
+  private track(tenantId: string, work: Promise<void>): void {
     const tracked = work
       .catch((error: unknown) =>
         this.log.error({ err: error }, 'dispatch bookkeeping failed; the lease will expire'),
       )
       .finally(() => {
         this.inflight.delete(tracked);
-        releaseSlot();
-        this.wakeForRefill();
+        if (this.tenants.finished(tenantId) || this.replicaFull) {
+          this.replicaFull = false;
+          this.wake();
+        }
       });
     this.inflight.add(tracked);
   }

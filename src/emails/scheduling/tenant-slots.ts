@@ -76,10 +76,6 @@ export class TenantSlots {
     this.capacity.set(tenantId, Math.max(1, transportConcurrency * 3));
   }
 
-  inFlight(tenantId: string): number {
-    return this.inflight.get(tenantId) ?? 0;
-  }
-
   private capacityOf(tenantId: string): number {
     return Math.min(this.tenantConcurrency, this.capacity.get(tenantId) ?? this.tenantConcurrency);
   }
