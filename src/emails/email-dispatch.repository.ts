@@ -37,6 +37,17 @@ export interface ClaimedMessage {
   circuitRetryAt: Date | null;
 }
 
+/**
+ * A message's primary key. Every statement on one message names both columns: the planner then
+ * knows it reaches one row even without statistics (with `id` alone it guessed hundreds and chose
+ * a sequential scan once the table grew past its cached plan), and the row stays on its tenant's
+ * shard (docs/scaling.md).
+ */
+export interface MessageKey {
+  tenantId: string;
+  id: string;
+}
+
 export interface AttemptRecord {
   /** Null: none could be resolved (e.g. an undecryptable secret). */
   transport: string | null;
@@ -144,6 +155,14 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id
   LEFT JOIN provider_health h ON h.tenant_id = claimed.tenant_id AND h.config_version = c.version`;
 
+/**
+ * KEYED_JOIN_NOT_PREPARED: statements that join a list of message keys (unnest) to email_messages
+ * are planned on every call, not prepared. A prepared statement's generic plan is kept until the
+ * table's statistics change; made while the table was small it scans the whole table, and stays
+ * so as the outbox grows wherever autovacuum is slow or off (seen: 10 ms and 6,000 buffers per
+ * markSent at 20,000 rows against 0.8 ms; bench/README.md). Planning costs ~0.2 ms.
+ */
+
 /** A claimed message's recipients' states so far and its suppressed recipients' keys. */
 export interface RecipientPlanRow {
   recipients: Record<string, RecipientRecord> | null;
@@ -175,7 +194,7 @@ function outcomeJson(outcome: Outcome): [string, string, string] {
 
 /** A delivered message's bookkeeping, waiting for markSent's group commit. */
 interface SentRow {
-  id: string;
+  key: MessageKey;
   attempt: AttemptRecord;
   result: {
     providerMessageId: string | null;
@@ -266,13 +285,13 @@ export class EmailDispatchRepository {
    * Gives a claimed message back to the queue without spending its attempt (it never reached the
    * transport: withdrawn at its deadline, or held back by the scheduler). Fenced on the lease.
    */
-  async unclaim(id: string, workerId: string, notBefore: Date): Promise<void> {
+  async unclaim(key: MessageKey, workerId: string, notBefore: Date): Promise<void> {
     await this.db.query(
       `UPDATE email_messages
        SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
            locked_by = NULL, next_attempt_at = $3, updated_at = now()
-       WHERE id = $1 AND status = 'sending' AND locked_by = $2`,
-      [id, workerId, notBefore],
+       WHERE tenant_id = $4 AND id = $1 AND status = 'sending' AND locked_by = $2`,
+      [key.id, workerId, notBefore, key.tenantId],
     );
   }
 
@@ -281,7 +300,7 @@ export class EmailDispatchRepository {
    * reached a transport), and records a `deferred` attempt saying why. Fenced on the lease.
    */
   async defer(
-    id: string,
+    key: MessageKey,
     workerId: string,
     until: Date,
     attempt: { transport: string; reason: string; message: string },
@@ -291,13 +310,13 @@ export class EmailDispatchRepository {
          UPDATE email_messages
          SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_until = NULL,
              locked_by = NULL, next_attempt_at = $3, updated_at = now()
-         WHERE id = $1 AND status = 'sending' AND locked_by = $2
+         WHERE tenant_id = $7 AND id = $1 AND status = 'sending' AND locked_by = $2
          RETURNING tenant_id, id, attempts
        )
        INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, reason,
                                    error_message, started_at, duration_ms)
        SELECT tenant_id, id, attempts + 1, $4, 'deferred', $5, $6, now(), 0 FROM m`,
-      [id, workerId, until, attempt.transport, attempt.reason, attempt.message],
+      [key.id, workerId, until, attempt.transport, attempt.reason, attempt.message, key.tenantId],
     );
   }
 
@@ -316,22 +335,25 @@ export class EmailDispatchRepository {
    * Marks a delivered message sent and records its attempt. Deliveries finishing while 2 of these
    * statements are in flight share the next one (group commit), as accepts do.
    */
-  async markSent(id: string, attempt: AttemptRecord, result: SentRow['result']): Promise<void> {
-    await this.sent.add({ id, attempt, result });
+  async markSent(
+    key: MessageKey,
+    attempt: AttemptRecord,
+    result: SentRow['result'],
+  ): Promise<void> {
+    await this.sent.add({ key, attempt, result });
   }
 
   private async writeSent(rows: SentRow[]): Promise<void> {
     // Unconditional: a message that reached the provider is sent, whoever held the lease. Its
     // status derives from the recipients' states (mailgate_message_status), or is queued again
-    // when some recipients were deferred.
-    await this.db.prepared(
-      'mailgate_mark_sent',
+    // when some recipients were deferred. Not a prepared statement: see KEYED_JOIN_NOT_PREPARED.
+    await this.db.query(
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
                               $6::timestamptz[], $7::int[], $8::jsonb[], $9::jsonb[], $10::jsonb[],
-                              $11::timestamptz[], $12::text[], $13::int[])
+                              $11::timestamptz[], $12::text[], $13::int[], $14::text[])
            AS s(id, transport, provider_message_id, captured_mime, fallback_reason, started_at, duration_ms,
-                recipients, events, suppress, retry_at, outcome, config_version)
+                recipients, events, suppress, retry_at, outcome, config_version, tenant_id)
        ), m AS (
          UPDATE email_messages e
          SET status = CASE WHEN s.retry_at IS NOT NULL THEN 'queued'
@@ -343,14 +365,14 @@ export class EmailDispatchRepository {
              captured_mime = s.captured_mime, fallback_reason = s.fallback_reason, last_error = NULL,
              provider_config_version = s.config_version,
              sent_at = now(), updated_at = now(), locked_until = NULL, locked_by = NULL
-         FROM s WHERE e.id = s.id
+         FROM s WHERE e.tenant_id = s.tenant_id AND e.id = s.id
          RETURNING e.id, e.tenant_id, e.attempts, s.transport, s.provider_message_id, s.started_at,
                    s.duration_ms, s.events, s.suppress, s.outcome
        ), ${OUTCOME_WRITES}
        INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, provider_message_id, started_at, duration_ms)
        SELECT tenant_id, id, attempts, transport, outcome, provider_message_id, started_at, duration_ms FROM m`,
       [
-        rows.map((r) => r.id),
+        rows.map((r) => r.key.id),
         rows.map((r) => r.attempt.transport),
         rows.map((r) => r.result.providerMessageId),
         rows.map((r) => r.result.capturedMime ?? null),
@@ -363,6 +385,7 @@ export class EmailDispatchRepository {
         rows.map((r) => r.result.retryAt),
         rows.map((r) => r.result.attemptOutcome),
         rows.map((r) => r.attempt.configVersion),
+        rows.map((r) => r.key.tenantId),
       ],
     );
   }
@@ -374,8 +397,8 @@ export class EmailDispatchRepository {
   async recipientPlans(
     messages: Array<{ tenantId: string; id: string; keys: string[] }>,
   ): Promise<Map<string, RecipientPlanRow>> {
-    const rows: Array<RecipientPlanRow & { id: string }> = await this.db.prepared(
-      'mailgate_recipient_plans',
+    // Not a prepared statement: see KEYED_JOIN_NOT_PREPARED.
+    const rows: Array<RecipientPlanRow & { id: string }> = await this.db.query(
       `SELECT p.id, m.recipients,
               ARRAY(SELECT s.address FROM suppressions s
                     WHERE s.tenant_id = p.tenant_id
@@ -395,7 +418,7 @@ export class EmailDispatchRepository {
    * Ends a claimed message that has nobody left to send to (every remaining recipient is
    * suppressed): no attempt, no connection. Fenced on the lease like a failed attempt.
    */
-  async finishWithoutAttempt(id: string, workerId: string, outcome: Outcome): Promise<void> {
+  async finishWithoutAttempt(key: MessageKey, workerId: string, outcome: Outcome): Promise<void> {
     const [recipients, events, suppress] = outcomeJson(outcome);
     await this.db.query(
       `WITH m AS (
@@ -405,11 +428,11 @@ export class EmailDispatchRepository {
              -- The attempt never started: it does not count against the message's budget.
              attempts = greatest(e.attempts - 1, 0),
              updated_at = now(), locked_until = NULL, locked_by = NULL
-         WHERE e.id = $1 AND e.status = 'sending' AND e.locked_by = $2
+         WHERE e.tenant_id = $6 AND e.id = $1 AND e.status = 'sending' AND e.locked_by = $2
          RETURNING e.id, e.tenant_id, $4::jsonb AS events, $5::jsonb AS suppress
        ), ${OUTCOME_WRITES}
        SELECT id FROM m`,
-      [id, workerId, recipients, events, suppress],
+      [key.id, workerId, recipients, events, suppress, key.tenantId],
     );
   }
 
@@ -418,7 +441,7 @@ export class EmailDispatchRepository {
    * Fenced on the lease: a worker whose lease was taken over does not overwrite the new owner.
    */
   async markAttemptFailed(
-    id: string,
+    key: MessageKey,
     workerId: string,
     attempt: AttemptRecord,
     error: StoredError,
@@ -437,7 +460,7 @@ export class EmailDispatchRepository {
              next_attempt_at = coalesce($3::timestamptz, next_attempt_at),
              last_error = $4, transport = $5, fallback_reason = $10::jsonb, updated_at = now(),
              provider_config_version = $13, locked_until = NULL, locked_by = NULL
-         WHERE id = $1 AND status = 'sending' AND locked_by = $2
+         WHERE tenant_id = $17 AND id = $1 AND status = 'sending' AND locked_by = $2
          RETURNING e.id, e.tenant_id, e.attempts, $15::jsonb AS events, $16::jsonb AS suppress
        ), ${OUTCOME_WRITES}
        INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
@@ -445,7 +468,7 @@ export class EmailDispatchRepository {
        SELECT tenant_id, id, attempts, $5, CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'retry' END,
               $6, $7, $8, $9, $11, $12 FROM m`,
       [
-        id,
+        key.id,
         workerId,
         retryAt,
         error,
@@ -461,13 +484,14 @@ export class EmailDispatchRepository {
         recipients,
         events,
         suppress,
+        key.tenantId,
       ],
     );
   }
 
   /** Records an attempt that did not decide the message's fate (a provider failure before a fallback). */
   async recordAttempt(
-    id: string,
+    key: MessageKey,
     attemptNo: number,
     attempt: AttemptRecord,
     error: StoredError,
@@ -475,9 +499,10 @@ export class EmailDispatchRepository {
     await this.db.query(
       `INSERT INTO email_attempts (tenant_id, message_id, attempt_no, transport, outcome, error_class,
                                    error_code, error_status, error_message, started_at, duration_ms)
-       SELECT tenant_id, $1, $2, $3, 'retry', $4, $5, $6, $7, $8, $9 FROM email_messages WHERE id = $1`,
+       SELECT tenant_id, id, $2, $3, 'retry', $4, $5, $6, $7, $8, $9
+       FROM email_messages WHERE tenant_id = $10 AND id = $1`,
       [
-        id,
+        key.id,
         attemptNo,
         attempt.transport,
         error.class,
@@ -486,6 +511,7 @@ export class EmailDispatchRepository {
         error.message,
         attempt.startedAt,
         attempt.durationMs,
+        key.tenantId,
       ],
     );
   }

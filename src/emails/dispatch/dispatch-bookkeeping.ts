@@ -39,7 +39,7 @@ export class DispatchBookkeeping {
   /** Nobody left to send to (every remaining recipient suppressed): final without an attempt. */
   finishWithoutAttempt(message: PlannedMessage, outcome: Outcome): Promise<void> {
     return this.durably(message, () =>
-      this.repo.finishWithoutAttempt(message.id, this.workerId, outcome),
+      this.repo.finishWithoutAttempt(message, this.workerId, outcome),
     );
   }
 
@@ -57,7 +57,7 @@ export class DispatchBookkeeping {
     },
   ): Promise<void> {
     return this.durably(message, () =>
-      this.repo.markSent(message.id, attempt, {
+      this.repo.markSent(message, attempt, {
         ...result,
         fallbackReason: reasonData(result.fallbackReason),
       }),
@@ -75,7 +75,7 @@ export class DispatchBookkeeping {
   ): Promise<void> {
     return this.durably(message, () =>
       this.repo.markAttemptFailed(
-        message.id,
+        message,
         this.workerId,
         attempt,
         storedError(error),
@@ -93,7 +93,7 @@ export class DispatchBookkeeping {
     error: DeliveryError,
   ): Promise<void> {
     return this.durably(message, () =>
-      this.repo.recordAttempt(message.id, message.attempt, attempt, storedError(error)),
+      this.repo.recordAttempt(message, message.attempt, attempt, storedError(error)),
     );
   }
 
@@ -103,22 +103,22 @@ export class DispatchBookkeeping {
     until: Date,
     attempt: { transport: string; reason: string; message: string },
   ): Promise<void> {
-    return this.durably(message, () => this.repo.defer(message.id, this.workerId, until, attempt));
+    return this.durably(message, () => this.repo.defer(message, this.workerId, until, attempt));
   }
 
   /** It never left this process: back to the queue as it was, due again at once. */
   withdrawn(message: PlannedMessage): Promise<void> {
-    return this.durably(message, () => this.repo.unclaim(message.id, this.workerId, new Date()));
+    return this.durably(message, () => this.repo.unclaim(message, this.workerId, new Date()));
   }
 
   /** The circuit opened while it waited for a connection: back to the queue, due at `until`. */
   heldBack(message: PlannedMessage, until: Date): Promise<void> {
-    return this.durably(message, () => this.repo.unclaim(message.id, this.workerId, until));
+    return this.durably(message, () => this.repo.unclaim(message, this.workerId, until));
   }
 
   /** Held back by the scheduler before any send: back to the queue, due at `notBefore` (one try). */
   held(message: PlannedMessage, notBefore: Date): Promise<void> {
-    return this.repo.unclaim(message.id, this.workerId, notBefore);
+    return this.repo.unclaim(message, this.workerId, notBefore);
   }
 
   private durably(message: PlannedMessage, write: () => Promise<void>): Promise<void> {
