@@ -18,25 +18,40 @@ interface NewRow {
   id: string;
   tenantId: string;
   email: StoredEmail;
+  /**
+   * The tenant's provider config version the accept path checked the message against, or null
+   * when the message did not depend on it. The row is written only while that version is current.
+   */
+  configVersion: number | null;
+  /** Set by the write: not stored, because the tenant's config changed since its check. */
+  stale?: boolean;
 }
 
 /**
- * Queued rows of any tenants from parallel arrays ($1..$6 of insertRowsParams). A sensitive
- * message is the one whose payload holds sealed content (ContentSealer).
+ * Queued rows of any tenants from parallel arrays ($1..$7 of insertRowsParams). A sensitive
+ * message is the one whose payload holds sealed content (ContentSealer). A row checked against its
+ * tenant's provider config (`config_version` not null) is written only if that version is still
+ * current in this statement's snapshot: a config change answered before the statement began is
+ * seen, and the row is left out for the accept path to check again (EmailsService.accept).
  */
 const INSERT_MESSAGES = `INSERT INTO email_messages (id, tenant_id, status, payload, tags, metadata, size_bytes, sensitive)
   SELECT u.id, u.tenant_id, 'queued', u.payload,
          CASE WHEN u.tags IS NULL THEN NULL
               ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags)) END,
          u.metadata, u.size_bytes, u.payload ? 'sealed'
-  FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[])
-    AS u(id, tenant_id, payload, tags, metadata, size_bytes)`;
+  FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::int[], $7::int[])
+    AS u(id, tenant_id, payload, tags, metadata, size_bytes, config_version)
+  WHERE u.config_version IS NULL
+     OR u.config_version = coalesce(
+          (SELECT c.version FROM email_provider_configs c WHERE c.tenant_id = u.tenant_id), 0)`;
 
 /** The inserted rows' `accepted` events, in the same statement (`ins` returns id, tenant_id, created_at). */
 const ACCEPTED_EVENTS = `INSERT INTO email_events (tenant_id, message_id, type, occurred_at, source)
   SELECT tenant_id, id, 'accepted', created_at, 'mailgate' FROM ins`;
 
-const INSERT_ROWS = `WITH ins AS (${INSERT_MESSAGES} RETURNING id, tenant_id, created_at) ${ACCEPTED_EVENTS}`;
+const INSERT_ROWS = `WITH ins AS (${INSERT_MESSAGES} RETURNING id, tenant_id, created_at),
+  ev AS (${ACCEPTED_EVENTS})
+  SELECT id FROM ins`;
 
 function insertRowsParams(rows: NewRow[]): unknown[] {
   return [
@@ -46,6 +61,7 @@ function insertRowsParams(rows: NewRow[]): unknown[] {
     rows.map((r) => (r.email.tags === null ? null : JSON.stringify(r.email.tags))),
     rows.map((r) => (r.email.metadata === null ? null : JSON.stringify(r.email.metadata))),
     rows.map((r) => r.email.sizeBytes),
+    rows.map((r) => r.configVersion),
   ];
 }
 
@@ -107,20 +123,30 @@ export class EmailAcceptRepository {
   }
 
   /**
-   * Inserts one message (status queued) and notifies the dispatchers after commit. Without an
-   * idempotency key it joins the group commit (concurrent accepts share one INSERT); with one, a
-   * second insert of the same key is a no-op and the first row is returned.
+   * Inserts one message (status queued) without an idempotency key: it joins the group commit
+   * (concurrent accepts share one INSERT), and the dispatchers are notified after commit. `stale`:
+   * not stored, because the tenant's config is no longer `configVersion` (see INSERT_MESSAGES).
    */
-  async insertOne(
+  async insertQueued(
     tenantId: string,
     email: StoredEmail,
-    idempotency?: { key: string; hash: string },
+    configVersion: number | null,
+  ): Promise<{ id: string; stale: boolean }> {
+    const row: NewRow = { id: randomUUID(), tenantId, email, configVersion };
+    await knownTenant(this.singles.add(row));
+    return { id: row.id, stale: row.stale === true };
+  }
+
+  /**
+   * Inserts one message (status queued) under an idempotency key: a second insert of the same key
+   * is a no-op and the first row is returned. The dispatchers are notified after commit.
+   */
+  async insertIdempotent(
+    tenantId: string,
+    email: StoredEmail,
+    idempotency: { key: string; hash: string },
   ): Promise<{ id: string; status: EmailStatus; created: boolean; requestHash: string | null }> {
     const id = randomUUID();
-    if (idempotency === undefined) {
-      await knownTenant(this.singles.add({ id, tenantId, email }));
-      return { id, status: 'queued', created: true, requestHash: null };
-    }
     const rows: Array<{ id: string; status: EmailStatus }> = await knownTenant(
       this.db.prepared(
         'mailgate_insert_idempotent',
@@ -171,7 +197,12 @@ export class EmailAcceptRepository {
     if (emails.length === 0) {
       return [];
     }
-    const rows = emails.map((email) => ({ id: randomUUID(), tenantId, email }));
+    const rows = emails.map((email) => ({
+      id: randomUUID(),
+      tenantId,
+      email,
+      configVersion: null,
+    }));
     await knownTenant(this.insertRows(rows));
     return rows.map((r) => r.id);
   }
@@ -181,7 +212,15 @@ export class EmailAcceptRepository {
    * then the dispatchers are notified.
    */
   private async insertRows(rows: NewRow[]): Promise<void> {
-    await this.db.prepared('mailgate_insert_rows', INSERT_ROWS, insertRowsParams(rows));
+    const inserted = await this.db.prepared<{ id: string }>(
+      'mailgate_insert_rows',
+      INSERT_ROWS,
+      insertRowsParams(rows),
+    );
+    if (inserted.length < rows.length) {
+      const stored = new Set(inserted.map((r) => r.id));
+      rows.forEach((row) => (row.stale = !stored.has(row.id)));
+    }
     this.notifyDispatchers();
   }
 
@@ -202,7 +241,12 @@ export class EmailAcceptRepository {
         'SELECT tenant_id FROM email_messages WHERE id = $1',
         [row.id],
       );
-      if (stored[0]?.tenant_id !== row.tenantId) {
+      if (stored.length === 0) {
+        // Not a conflict: the tenant's config changed since the row was checked.
+        row.stale = true;
+        return;
+      }
+      if (stored[0].tenant_id !== row.tenantId) {
         throw new Error(`message id ${row.id} is taken by another row`);
       }
     }

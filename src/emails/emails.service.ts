@@ -6,7 +6,7 @@ import { APP_ENV } from '../config/app-env.constants';
 import type { AppEnv } from '../config/env';
 import { needsSmtpUtf8 } from '../common/addresses';
 import { MetricsService } from '../metrics/metrics.service';
-import { ProviderConfigReader } from '../provider-config/provider-config.reader';
+import { ProviderConfigReader, type FromSource } from '../provider-config/provider-config.reader';
 import type { Principal } from '../tenancy/principal';
 import { TenantsService } from '../tenancy/tenants.service';
 import { EmailTemplatesService } from '../templates/email-templates.service';
@@ -46,6 +46,14 @@ function addressesOf(email: ValidatedEmail): string[] {
   return namedAddressesOf(email).map(([, address]) => address);
 }
 
+/** Whether accepting the message depends on the tenant's provider (EmailsService.refusals). */
+function needsProvider(email: ValidatedEmail): boolean {
+  return email.payload.from === undefined || addressesOf(email).some(needsSmtpUtf8);
+}
+
+/** Tenants whose From source is remembered at most; past it the memory starts over. */
+const MAX_REMEMBERED_SOURCES = 10_000;
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -82,51 +90,99 @@ export class EmailsService {
     private readonly templates: EmailTemplatesService,
   ) {}
 
+  /** Each tenant's From source as last read, with its config version (insertChecked). */
+  private readonly sources = new Map<string, FromSource>();
+
   /**
    * Accept-time checks that depend on the tenant's provider, so a send is refused now (400) rather
    * than failing at dispatch: no From when the SMTP login is not an address, UTF-8 local parts for
-   * SendGrid. The provider is read only when a message needs it (no `from`, or a UTF-8 address).
+   * SendGrid (only for a message that needsProvider).
    */
+  private refusals(source: FromSource, value: ValidatedEmail, prefix = ''): FieldError[] {
+    const field = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
+    const errors: FieldError[] = [];
+    if (value.payload.from === undefined && source.from === 'login') {
+      errors.push({
+        field: field('from'),
+        messages: [
+          "is required: this tenant's SMTP login (smtpConfig.sender) is not an address, so it cannot be the From; give from",
+        ],
+      });
+    }
+    if (source.sendgrid) {
+      for (const [name, email] of namedAddressesOf(value)) {
+        if (needsSmtpUtf8(email)) {
+          errors.push({
+            field: field(name),
+            messages: [
+              'has a UTF-8 local part, which SendGrid does not accept (SMTPUTF8_UNSUPPORTED)',
+            ],
+          });
+        }
+      }
+    }
+    return errors;
+  }
+
+  /** The tenant's From source as stored now; remembered for single accepts (EmailsService.accept). */
+  private async readSource(tenantId: string): Promise<FromSource> {
+    const source = await this.providers.fromSource(tenantId);
+    if (this.sources.size >= MAX_REMEMBERED_SOURCES && !this.sources.has(tenantId)) {
+      this.sources.clear();
+    }
+    this.sources.set(tenantId, source);
+    return source;
+  }
+
+  /** The batch's items that the tenant's provider refuses, by prefix (one read per batch). */
   private async providerErrors(
     tenantId: string,
     items: Array<{ prefix: string; value: ValidatedEmail }>,
   ): Promise<Map<string, FieldError[]>> {
     const out = new Map<string, FieldError[]>();
-    const needs = items.filter(
-      ({ value }) => value.payload.from === undefined || addressesOf(value).some(needsSmtpUtf8),
-    );
+    const needs = items.filter(({ value }) => needsProvider(value));
     if (needs.length === 0) {
       return out;
     }
-    const source = await this.providers.fromSource(tenantId);
+    const source = await this.readSource(tenantId);
     for (const { prefix, value } of needs) {
-      const field = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
-      const errors: FieldError[] = [];
-      if (value.payload.from === undefined && source.from === 'login') {
-        errors.push({
-          field: field('from'),
-          messages: [
-            "is required: this tenant's SMTP login (smtpConfig.sender) is not an address, so it cannot be the From; give from",
-          ],
-        });
-      }
-      if (source.sendgrid) {
-        for (const [name, email] of namedAddressesOf(value)) {
-          if (needsSmtpUtf8(email)) {
-            errors.push({
-              field: field(name),
-              messages: [
-                'has a UTF-8 local part, which SendGrid does not accept (SMTPUTF8_UNSUPPORTED)',
-              ],
-            });
-          }
-        }
-      }
+      const errors = this.refusals(source, value, prefix);
       if (errors.length > 0) {
         out.set(prefix, errors);
       }
     }
     return out;
+  }
+
+  /**
+   * A single accept without an idempotency key. A message that needsProvider is checked against
+   * the tenant's remembered From source, and its row is written only while that config version is
+   * still current (one statement, no read of the config per request); after a config change the
+   * row is refused by the insert, the source read again, and the message checked and written anew.
+   */
+  private async insertChecked(tenantId: string, email: ValidatedEmail): Promise<string> {
+    const sealed = this.sealer.seal(tenantId, email);
+    if (!needsProvider(email)) {
+      return (await this.accepts.insertQueued(tenantId, sealed, null)).id;
+    }
+    const remembered = this.sources.get(tenantId);
+    let source = remembered ?? (await this.readSource(tenantId));
+    let fresh = remembered === undefined;
+    for (;;) {
+      const refused = this.refusals(source, email);
+      if (refused.length > 0 && fresh) {
+        throw new ValidationException(refused);
+      }
+      if (refused.length === 0) {
+        const inserted = await this.accepts.insertQueued(tenantId, sealed, source.version);
+        if (!inserted.stale) {
+          return inserted.id;
+        }
+      }
+      // Refused by a remembered source, or written too late for it: judged by the stored config.
+      source = await this.readSource(tenantId);
+      fresh = true;
+    }
   }
 
   /** The root key may name a tenant that has no row yet; keys of a tenant imply its row. */
@@ -187,6 +243,11 @@ export class EmailsService {
     }
     const email = result.value;
     const tenantId = await this.tenantOf(principal);
+    if (idempotencyKey === undefined) {
+      const id = await this.insertChecked(tenantId, email);
+      this.metrics.accepted('single');
+      return { email: { id, status: 'queued' }, replayed: false };
+    }
     const refused = (await this.providerErrors(tenantId, [{ prefix: '', value: email }])).get('');
     if (refused !== undefined) {
       throw new ValidationException(refused);
@@ -197,11 +258,11 @@ export class EmailsService {
       email.metadata,
       ...(email.sensitive ? [true] : []),
     ]);
-    const idempotency =
-      idempotencyKey === undefined
-        ? undefined
-        : { key: idempotencyKey, hash: this.sealer.requestHash(request, email.sensitive, sha256) };
-    const inserted = await this.accepts.insertOne(
+    const idempotency = {
+      key: idempotencyKey,
+      hash: this.sealer.requestHash(request, email.sensitive, sha256),
+    };
+    const inserted = await this.accepts.insertIdempotent(
       tenantId,
       this.sealer.seal(tenantId, email),
       idempotency,

@@ -5,6 +5,14 @@ import { hasUnreadableSecret, ProviderConfigMapper, toResolved } from './provide
 import { ProviderConfigRepository } from './provider-config.repository';
 import type { ActiveProviderConfig } from './provider-config.types';
 
+/** What the accept path knows of a tenant's From (ProviderConfigReader.fromSource). */
+export interface FromSource {
+  from: 'builtin' | 'address' | 'login';
+  sendgrid: boolean;
+  /** The config version it was read from (0: none saved). */
+  version: number;
+}
+
 /**
  * The dispatcher's read side: the tenant's active provider with secrets decrypted (in memory
  * only). The dispatcher learns the current version from its claim statement and reads again
@@ -23,18 +31,21 @@ export class ProviderConfigReader {
    * `login` (a custom SMTP login that is not an address, or none: each message must give `from`);
    * `sendgrid` is reported apart because SendGrid refuses UTF-8 local parts.
    */
-  async fromSource(
-    tenantId: string,
-  ): Promise<{ from: 'builtin' | 'address' | 'login'; sendgrid: boolean }> {
+  async fromSource(tenantId: string): Promise<FromSource> {
     const row = await this.repository.find(tenantId);
+    const version = row?.version ?? 0;
     if (row === null || !row.enabled) {
-      return { from: 'builtin', sendgrid: false };
+      return { from: 'builtin', sendgrid: false, version };
     }
     if (row.type === 'custom') {
       const sender = row.config.smtpConfig?.sender;
-      return { from: loginAsFrom(sender) === undefined ? 'login' : 'address', sendgrid: false };
+      return {
+        from: loginAsFrom(sender) === undefined ? 'login' : 'address',
+        sendgrid: false,
+        version,
+      };
     }
-    return { from: 'address', sendgrid: row.type === 'sendgrid' };
+    return { from: 'address', sendgrid: row.type === 'sendgrid', version };
   }
 
   /**

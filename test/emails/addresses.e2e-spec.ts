@@ -222,6 +222,40 @@ describe('addresses as users write them, and the SMTP login (smtpConfig.sender)'
     }
   });
 
+  it('checks From against the config in force right after each change, on every replica', async () => {
+    // The replica remembers the tenant's From source from its earlier accepts; every change is
+    // answered by the other instance, and the very next send must be judged by the new config.
+    const replica = await startTestApp({ db: t.db, env: { DISPATCH_RETRY_BASE_MS: '100' } });
+    try {
+      const key = await createKey(t, newTenantId());
+      const relay = (sender: string) => ({
+        smtp_host: '127.0.0.1',
+        smtp_port: openProxy.port,
+        sender,
+        senderPass: PASS,
+        secure: false,
+      });
+      const viaReplica = (body: Record<string, unknown>) =>
+        http(replica.baseUrl, 'POST', '/v1/emails', { token: key.token, body });
+      for (let round = 0; round < 6; round += 1) {
+        const loginIsAddress = round % 2 === 0;
+        const saved = await configure(t, key.token, {
+          type: 'custom',
+          enabled: true,
+          smtpConfig: relay(loginIsAddress ? `mailer${round}@corp.example` : `login-${round}`),
+        });
+        expect(saved.body.statusCode).toBe(200);
+        const res = await viaReplica(anEmail({ subject: `round ${round}` }));
+        expect([round, res.status]).toEqual([round, loginIsAddress ? 202 : 400]);
+        // A message with its own From never depends on the login.
+        const own = await viaReplica(anEmail({ from: 'app@corp.example' }));
+        expect(own.status).toBe(202);
+      }
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('refuses UTF-8 local parts at accept for a SendGrid tenant', async () => {
     const key = await createKey(t, newTenantId());
     const saved = await configure(t, key.token, {
