@@ -38,7 +38,8 @@ describe('a group commit whose outcome the gateway never heard (connection lost 
             }).then((res) => ({ status: res.status, id: res.body.data?.id })),
           ),
         ),
-      () => proxy.cutAfter(/^INSERT 0 16$/),
+      // The group's statement answers with the ids it stored: its command tag is SELECT 16.
+      () => proxy.cutAfter(/^SELECT 16$/),
     );
     expect(proxy.fired).toBe(true);
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
