@@ -32,6 +32,12 @@ export class Sql {
    * A named prepared statement for hot paths: each pooled connection parses and plans it once
    * instead of on every call (bench/README.md: about a fifth of PostgreSQL's work per accept).
    * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+   *
+   * Not for a statement that joins a list of keys (unnest) to a table that grows, such as the
+   * outbox: its generic plan is kept until the table's statistics change, and one made while the
+   * table was small scans all of it once it has grown wherever autovacuum is slow or off (seen:
+   * 10 ms and 6,000 buffers per markSent at 20,000 rows against 0.8 ms; bench/README.md). Such a
+   * statement goes through `query`, planned per call (~0.2 ms).
    */
   async prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]> {
     return (await this.target.query({ name, text, values: params })).rows as T[];

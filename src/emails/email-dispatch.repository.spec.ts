@@ -19,7 +19,7 @@ function recordingDatabase(): { db: Database; calls: Array<{ prepared: boolean; 
 }
 
 describe('EmailDispatchRepository: statements that join a list of message keys', () => {
-  it('are planned per call, never kept as a prepared generic plan (KEYED_JOIN_NOT_PREPARED)', async () => {
+  it('are planned per call, never kept as a prepared generic plan (Database.prepared)', async () => {
     const { db, calls } = recordingDatabase();
     const repo = new EmailDispatchRepository(db);
     const key = { tenantId: 'acme', id: '00000000-0000-4000-8000-000000000001' };

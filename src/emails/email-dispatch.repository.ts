@@ -155,14 +155,6 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id
   LEFT JOIN provider_health h ON h.tenant_id = claimed.tenant_id AND h.config_version = c.version`;
 
-/**
- * KEYED_JOIN_NOT_PREPARED: statements that join a list of message keys (unnest) to email_messages
- * are planned on every call, not prepared. A prepared statement's generic plan is kept until the
- * table's statistics change; made while the table was small it scans the whole table, and stays
- * so as the outbox grows wherever autovacuum is slow or off (seen: 10 ms and 6,000 buffers per
- * markSent at 20,000 rows against 0.8 ms; bench/README.md). Planning costs ~0.2 ms.
- */
-
 /** A claimed message's recipients' states so far and its suppressed recipients' keys. */
 export interface RecipientPlanRow {
   recipients: Record<string, RecipientRecord> | null;
@@ -346,7 +338,7 @@ export class EmailDispatchRepository {
   private async writeSent(rows: SentRow[]): Promise<void> {
     // Unconditional: a message that reached the provider is sent, whoever held the lease. Its
     // status derives from the recipients' states (mailgate_message_status), or is queued again
-    // when some recipients were deferred. Not a prepared statement: see KEYED_JOIN_NOT_PREPARED.
+    // when some recipients were deferred. A key-list join: not prepared (Database.prepared).
     await this.db.query(
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
@@ -397,7 +389,7 @@ export class EmailDispatchRepository {
   async recipientPlans(
     messages: Array<{ tenantId: string; id: string; keys: string[] }>,
   ): Promise<Map<string, RecipientPlanRow>> {
-    // Not a prepared statement: see KEYED_JOIN_NOT_PREPARED.
+    // A key-list join: not prepared (Database.prepared).
     const rows: Array<RecipientPlanRow & { id: string }> = await this.db.query(
       `SELECT p.id, m.recipients,
               ARRAY(SELECT s.address FROM suppressions s

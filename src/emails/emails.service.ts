@@ -165,23 +165,20 @@ export class EmailsService {
     if (!needsProvider(email)) {
       return (await this.accepts.insertQueued(tenantId, sealed, null)).id;
     }
-    const remembered = this.sources.get(tenantId);
-    let source = remembered ?? (await this.readSource(tenantId));
-    let fresh = remembered === undefined;
+    let remembered = this.sources.get(tenantId);
     for (;;) {
+      const source = remembered ?? (await this.readSource(tenantId));
       const refused = this.refusals(source, email);
-      if (refused.length > 0 && fresh) {
-        throw new ValidationException(refused);
-      }
       if (refused.length === 0) {
         const inserted = await this.accepts.insertQueued(tenantId, sealed, source.version);
         if (!inserted.stale) {
           return inserted.id;
         }
+      } else if (remembered === undefined) {
+        throw new ValidationException(refused);
       }
       // Refused by a remembered source, or written too late for it: judged by the stored config.
-      source = await this.readSource(tenantId);
-      fresh = true;
+      remembered = undefined;
     }
   }
 

@@ -33,19 +33,16 @@ export class ProviderConfigReader {
    */
   async fromSource(tenantId: string): Promise<FromSource> {
     const row = await this.repository.find(tenantId);
-    const version = row?.version ?? 0;
     if (row === null || !row.enabled) {
-      return { from: 'builtin', sendgrid: false, version };
+      return { from: 'builtin', sendgrid: false, version: row?.version ?? 0 };
     }
-    if (row.type === 'custom') {
-      const sender = row.config.smtpConfig?.sender;
-      return {
-        from: loginAsFrom(sender) === undefined ? 'login' : 'address',
-        sendgrid: false,
-        version,
-      };
-    }
-    return { from: 'address', sendgrid: row.type === 'sendgrid', version };
+    const loginOnly =
+      row.type === 'custom' && loginAsFrom(row.config.smtpConfig?.sender) === undefined;
+    return {
+      from: loginOnly ? 'login' : 'address',
+      sendgrid: row.type === 'sendgrid',
+      version: row.version,
+    };
   }
 
   /**
