@@ -116,11 +116,11 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
     ) nxt
     WHERE w.step < $8 AND NOT (nxt.wrapped AND nxt.tenant_id > $4::text)
   ), queued AS (
-    SELECT q.id, w.step FROM walk w
+    SELECT q.id, w.step, q.next_attempt_at FROM walk w
     LEFT JOIN unnest($5::text[], $6::int[]) AS k(tenant_id, free) ON k.tenant_id = w.tenant_id
     LEFT JOIN LATERAL (${CIRCUIT_CAP}) g ON true
     CROSS JOIN LATERAL (
-      SELECT m.id FROM email_messages m
+      SELECT m.id, m.next_attempt_at FROM email_messages m
       WHERE m.status = 'queued' AND m.tenant_id = w.tenant_id
         AND (m.tenant_id, m.next_attempt_at) <= (w.tenant_id, now())
       ORDER BY m.tenant_id, m.next_attempt_at
@@ -153,7 +153,10 @@ export const CLAIM_STATEMENT = `WITH RECURSIVE expired AS (
   FROM claimed
   LEFT JOIN queued ON queued.id = claimed.id
   LEFT JOIN email_provider_configs c ON c.tenant_id = claimed.tenant_id
-  LEFT JOIN provider_health h ON h.tenant_id = claimed.tenant_id AND h.config_version = c.version`;
+  LEFT JOIN provider_health h ON h.tenant_id = claimed.tenant_id AND h.config_version = c.version
+  -- The order sends start in (SendSlots is first come, first served): expired leases first, then
+  -- tenants in their round-robin turn, each tenant's rows by due time.
+  ORDER BY queued.step NULLS FIRST, queued.next_attempt_at`;
 
 /** A claimed message's recipients' states so far and its suppressed recipients' keys. */
 export interface RecipientPlanRow {

@@ -15,8 +15,8 @@ import {
 } from '../recipient-outcomes';
 import type { CircuitBreaker, CircuitTicket } from '../scheduling/circuit-breaker';
 import type { RateDeferral, SendRateGate } from '../scheduling/send-rate-gate';
+import type { SendSlots } from '../scheduling/send-slots';
 import type { TenantSlots } from '../scheduling/tenant-slots';
-import { TransportSlots } from '../scheduling/transport-slots';
 import type { Route, TransportResolver } from '../transport-resolver';
 import { asDeliveryError, canRetry, decideFailure, decideSent } from './attempt-policy';
 import { storedError, type DispatchBookkeeping } from './dispatch-bookkeeping';
@@ -39,10 +39,9 @@ function secondsSince(start: Date): number {
  * result or the failure policy (attempt-policy.ts) means for it, written by DispatchBookkeeping.
  */
 export class MessageDispatch {
-  /** No adapter is handed more sends than it can start (see MailTransport.maxConcurrency). */
-  private readonly transportSlots = new TransportSlots();
-
   constructor(
+    /** Sends in flight per replica, tenant and adapter (see MailTransport.maxConcurrency). */
+    private readonly slots: SendSlots,
     private readonly books: DispatchBookkeeping,
     private readonly resolver: TransportResolver,
     private readonly sealer: ContentSealer,
@@ -136,22 +135,25 @@ export class MessageDispatch {
     { startBy, settleBy }: Deadlines,
     ticket: CircuitTicket | null,
     failureRecorded: Promise<void>,
+    started: { at: Date },
   ): Promise<SendResult | null | { heldUntil: Date }> {
     // A sensitive message's content exists in clear only here, for the send.
     const payload = this.sealer.open(message.tenantId, message.payload);
-    if (!(await this.transportSlots.acquire(transport, startBy))) {
+    if (!(await this.slots.acquire(message.tenantId, transport, startBy))) {
       return null;
     }
+    const release = (): void => this.slots.release(message.tenantId, transport);
     const heldUntil = this.breaker.heldBack(ticket, message.claimedAt);
     if (heldUntil !== null) {
-      this.transportSlots.release(transport);
+      release();
       return { heldUntil };
     }
+    // The attempt starts when the adapter gets it, not while it waited for the slot.
+    started.at = new Date();
     const sending = transport.send(toOutbound({ ...message, payload }));
     // The slot is held until the adapter is really done, even if the backstop gave up first, and
     // after a failure until the breaker has counted it: the next message waiting for this slot
     // checks heldBack() only then, so it does not connect to a provider that just opened.
-    const release = (): void => this.transportSlots.release(transport);
     sending.then(release, () => void failureRecorded.then(release));
     let timer: NodeJS.Timeout | undefined;
     // Transports bound their own timeouts; this is the backstop that keeps the lease meaningful.
@@ -179,12 +181,19 @@ export class MessageDispatch {
     if (fallbackReason !== null) {
       this.metrics.fellBack(fallbackReason.kind);
     }
-    const startedAt = new Date();
+    const started = { at: new Date() };
     let result: SendResult;
     let recordFailure: () => void = () => undefined;
     const failureRecorded = new Promise<void>((resolve) => (recordFailure = resolve));
     try {
-      const sending = await this.send(transport, message, deadlines, ticket, failureRecorded);
+      const sending = await this.send(
+        transport,
+        message,
+        deadlines,
+        ticket,
+        failureRecorded,
+        started,
+      );
       if (sending === null) {
         await this.breaker.released(ticket);
         await this.withdraw(message, transport);
@@ -203,9 +212,10 @@ export class MessageDispatch {
       } finally {
         recordFailure();
       }
-      await this.handleFailure(message, transport.name, route, startedAt, failure);
+      await this.handleFailure(message, transport.name, route, started.at, failure);
       return;
     }
+    const startedAt = started.at;
     await this.breaker.succeeded(ticket);
     // Per recipient: accepted ones sent, 5xx ones bounced, 4xx ones retried alone.
     const sent = sentOutcome(message.plan.attempt, result, {
@@ -340,14 +350,15 @@ export class MessageDispatch {
   }
 
   /**
-   * No slot of the adapter came before the message's start deadline: it never left this process,
-   * so it goes back to the queue as it was (its attempt not spent), due again at once.
+   * No send slot came before the message's start deadline (or the replica is shutting down): it
+   * never left this process, so it goes back to the queue as it was (its attempt not spent), due
+   * again at once.
    */
   private async withdraw(message: PlannedMessage, transport: MailTransport): Promise<void> {
     this.metrics.withdrawn(transport.name);
     this.log.info(
       { messageId: message.id, transport: transport.name },
-      'send withdrawn: no free connection before its start deadline',
+      'send withdrawn before it started: no free slot by its start deadline, or shutdown',
     );
     await this.books.withdrawn(message);
   }

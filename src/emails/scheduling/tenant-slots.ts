@@ -13,17 +13,18 @@ export interface TenantClaimLimits {
 const MAX_REMEMBERED = 10_000;
 
 /**
- * Per-replica fair share: in-flight sends per tenant never exceed DISPATCH_TENANT_CONCURRENCY,
- * nor what the tenant's transport can start before a lease ends (three times its concurrency: one
- * send in progress and two ready per connection, so a connection never waits on a claim), and
- * claims serve tenants in turn (a cursor).
+ * Per-replica fair share of claims: the messages a tenant holds claimed never exceed its claim
+ * share (twice DISPATCH_TENANT_CONCURRENCY: a ready message for every send slot, SendSlots bounding
+ * the sends themselves), nor what the tenant's transport can start before a lease ends (three
+ * times its concurrency: one send in progress and two ready per connection, so a connection never
+ * waits on a claim), and claims serve tenants in turn (a cursor).
  */
 export class TenantSlots {
   private readonly inflight = new Map<string, number>();
   private readonly capacity = new Map<string, number>();
   private cursor = '';
 
-  constructor(private readonly tenantConcurrency: number) {}
+  constructor(private readonly claimShare: number) {}
 
   limits(): TenantClaimLimits {
     const tenantIds: string[] = [];
@@ -35,12 +36,12 @@ export class TenantSlots {
       limits.push(Math.max(0, this.capacityOf(tenantId) - busy));
     }
     for (const [tenantId, capacity] of this.capacity) {
-      if (!seen.has(tenantId) && capacity < this.tenantConcurrency) {
+      if (!seen.has(tenantId) && capacity < this.claimShare) {
         tenantIds.push(tenantId);
         limits.push(capacity);
       }
     }
-    return { tenantIds, limits, otherwise: this.tenantConcurrency, cursor: this.cursor };
+    return { tenantIds, limits, otherwise: this.claimShare, cursor: this.cursor };
   }
 
   /** Records claimed messages; the last tenant served is where the next walk starts after. */
@@ -77,6 +78,6 @@ export class TenantSlots {
   }
 
   private capacityOf(tenantId: string): number {
-    return Math.min(this.tenantConcurrency, this.capacity.get(tenantId) ?? this.tenantConcurrency);
+    return Math.min(this.claimShare, this.capacity.get(tenantId) ?? this.claimShare);
   }
 }
