@@ -22,7 +22,7 @@ import { MessageDispatch } from './dispatch/message-dispatch';
 import { recipientsOf } from './recipient-outcomes';
 import { CircuitBreaker } from './scheduling/circuit-breaker';
 import { SendRateGate } from './scheduling/send-rate-gate';
-import { SendSlots } from './scheduling/send-slots';
+import { CLAIMS_PER_SEND_SLOT, SendSlots } from './scheduling/send-slots';
 import { TenantSlots } from './scheduling/tenant-slots';
 import { TransportResolver } from './transport-resolver';
 
@@ -32,12 +32,6 @@ const IDLE_POLL_MS = 2_000;
 const MIN_IDLE_MS = 50;
 /** How long shutdown waits for in-flight sends before releasing their leases. */
 const DRAIN_MS = 20_000;
-/**
- * Messages claimed per send slot: one sending and one ready, so a slot that frees starts the next
- * send at once instead of waiting for a claim and its recipient plans (bench/README.md, "Distant
- * provider"). The ready one waits in SendSlots, withdrawn unstarted if its start deadline passes.
- */
-const CLAIMS_PER_SEND_SLOT = 2;
 
 /**
  * The outbox worker: claims due messages with FOR UPDATE SKIP LOCKED, leases them, and hands each

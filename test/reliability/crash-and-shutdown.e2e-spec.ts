@@ -47,7 +47,7 @@ describe('reliability: process killed or stopped while working', () => {
     });
     await expectOnlyInFlightRepeated(db, sink, figures, CONCURRENCY);
     console.log(
-      `SIGKILL: ${figures.accepted} accepted, in flight at the kill ${figures.inFlightAtKill[0].length} ` +
+      `SIGKILL: ${figures.accepted} accepted, leased (sending or ready) at the kill ${figures.inFlightAtKill[0].length} ` +
         `(concurrency ${CONCURRENCY}), duplicates ${figures.duplicates.length}, lost ${figures.lost}`,
     );
   });

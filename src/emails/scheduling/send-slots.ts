@@ -1,5 +1,12 @@
 import type { MailTransport } from '../../transports/mail-transport.interface';
 
+/**
+ * Messages a replica (and a tenant) may hold claimed per send slot: one sending and one ready, so
+ * a slot that frees starts the next send at once instead of waiting for a claim and its recipient
+ * plans (bench/README.md, "A ready message for every send slot"). Each lease is a claimed message.
+ */
+export const CLAIMS_PER_SEND_SLOT = 2;
+
 interface Waiter {
   tenantId: string;
   transport: MailTransport;
