@@ -61,6 +61,12 @@ export interface MailTransport {
    * adapter's own queue where it could not be withdrawn. The one place pool sizes are set.
    */
   readonly maxConcurrency: number;
+  /**
+   * Optional: starts the work a send needs no connection for (SMTP: building the MIME) while the
+   * message still waits for its send slot, so a connection that frees is not kept idle by it.
+   * `send` with the same object uses it; a message never sent just drops it. Never throws.
+   */
+  prepare?(message: OutboundEmail): void;
   send(message: OutboundEmail): Promise<SendResult>;
   /** Connect and authenticate without sending mail. */
   verify(): Promise<void>;

@@ -139,6 +139,9 @@ export class MessageDispatch {
   ): Promise<SendResult | null | { heldUntil: Date }> {
     // A sensitive message's content exists in clear only here, for the send.
     const payload = this.sealer.open(message.tenantId, message.payload);
+    const outbound = toOutbound({ ...message, payload });
+    // Built while the message waits for its slot, not after a connection freed for it.
+    transport.prepare?.(outbound);
     if (!(await this.slots.acquire(message.tenantId, transport, startBy))) {
       return null;
     }
@@ -150,7 +153,7 @@ export class MessageDispatch {
     }
     // The attempt starts when the adapter gets it, not while it waited for the slot.
     started.at = new Date();
-    const sending = transport.send(toOutbound({ ...message, payload }));
+    const sending = transport.send(outbound);
     // The slot is held until the adapter is really done, even if the backstop gave up first, and
     // after a failure until the breaker has counted it: the next message waiting for this slot
     // checks heldBack() only then, so it does not connect to a provider that just opened.

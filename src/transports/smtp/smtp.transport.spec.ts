@@ -38,6 +38,23 @@ function message(overrides: Partial<OutboundEmail> = {}): OutboundEmail {
   };
 }
 
+/** Both ways a message reaches the pool: composed by send(), or built by prepare() while it waited. */
+const PREPARED: Array<[string, boolean]> = [
+  ['composed at send', false],
+  ['prepared while waiting', true],
+];
+
+function sendThrough(
+  transport: SmtpTransport,
+  outbound: OutboundEmail,
+  prepared: boolean,
+): ReturnType<SmtpTransport['send']> {
+  if (prepared) {
+    transport.prepare(outbound);
+  }
+  return transport.send(outbound);
+}
+
 function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
   return (Array.isArray(value) ? value : value ? [value] : []).flatMap((entry) =>
     entry.value.map((address) => address.address ?? ''),
@@ -127,65 +144,71 @@ describe('SmtpTransport', () => {
   });
 
   describe('delivery over STARTTLS with AUTH', () => {
-    it('sends standard MIME: UTF-8 subject and names, alternatives, attachments, inline cid, custom headers', async () => {
-      const smtp = await server({ tls: 'starttls' });
-      const result = await transportFor(smtp).send(message());
+    it.each(PREPARED)(
+      'sends standard MIME: UTF-8 subject and names, alternatives, attachments, inline cid, custom headers (%s)',
+      async (_how, prepared) => {
+        const smtp = await server({ tls: 'starttls' });
+        const result = await sendThrough(transportFor(smtp), message(), prepared);
 
-      const [received] = await smtp.waitForMessages(1);
-      const { parsed, raw } = received;
-      expect(received.secure).toBe(true);
-      expect(received.user).toBe('mailer@example.test');
+        const [received] = await smtp.waitForMessages(1);
+        const { parsed, raw } = received;
+        expect(received.secure).toBe(true);
+        expect(received.user).toBe('mailer@example.test');
 
-      expect(parsed.subject).toBe('Grüße 你好 — your invoice');
-      expect(parsed.from?.value).toEqual([
-        { name: 'Zoë Ünïcode, Support', address: 'support@example.com' },
-      ]);
-      expect(addresses(parsed.to)).toEqual(['zhang@example.net']);
-      expect((parsed.to as AddressObject).value[0].name).toBe('张伟');
-      expect(addresses(parsed.cc)).toEqual(['cc@example.net']);
-      expect(parsed.replyTo?.value).toEqual([{ name: 'Help Desk', address: 'help@example.com' }]);
-      // Display names travel RFC 2047-encoded, never as raw UTF-8 in the header.
-      expect(headerSection(raw)).toMatch(/^From: =\?UTF-8\?[QB]\?/m);
-      expect(headerSection(raw)).toMatch(/^Subject: =\?UTF-8\?[QB]\?/m);
+        expect(parsed.subject).toBe('Grüße 你好 — your invoice');
+        expect(parsed.from?.value).toEqual([
+          { name: 'Zoë Ünïcode, Support', address: 'support@example.com' },
+        ]);
+        expect(addresses(parsed.to)).toEqual(['zhang@example.net']);
+        expect((parsed.to as AddressObject).value[0].name).toBe('张伟');
+        expect(addresses(parsed.cc)).toEqual(['cc@example.net']);
+        expect(parsed.replyTo?.value).toEqual([{ name: 'Help Desk', address: 'help@example.com' }]);
+        // Display names travel RFC 2047-encoded, never as raw UTF-8 in the header.
+        expect(headerSection(raw)).toMatch(/^From: =\?UTF-8\?[QB]\?/m);
+        expect(headerSection(raw)).toMatch(/^Subject: =\?UTF-8\?[QB]\?/m);
 
-      expect(parsed.text?.trim()).toBe('Hello in plain text ✓');
-      expect(parsed.html).toContain('<b>HTML</b> ✓');
-      expect(raw.toString()).toMatch(/Content-Type: multipart\/alternative/);
+        expect(parsed.text?.trim()).toBe('Hello in plain text ✓');
+        expect(parsed.html).toContain('<b>HTML</b> ✓');
+        expect(raw.toString()).toMatch(/Content-Type: multipart\/alternative/);
 
-      const pdf = parsed.attachments.find((attachment) => attachment.filename === 'invoice.pdf');
-      expect(pdf?.contentType).toBe('application/pdf');
-      expect(pdf?.content.equals(PDF)).toBe(true);
-      const logo = parsed.attachments.find((attachment) => attachment.filename === 'logo.png');
-      expect(logo?.cid).toBe('logo@mailgate');
-      expect(logo?.related).toBe(true);
-      expect(logo?.contentDisposition).toBe('inline');
-      expect(logo?.content.equals(PNG)).toBe(true);
-      expect(parsed.html).toContain('cid:logo@mailgate');
+        const pdf = parsed.attachments.find((attachment) => attachment.filename === 'invoice.pdf');
+        expect(pdf?.contentType).toBe('application/pdf');
+        expect(pdf?.content.equals(PDF)).toBe(true);
+        const logo = parsed.attachments.find((attachment) => attachment.filename === 'logo.png');
+        expect(logo?.cid).toBe('logo@mailgate');
+        expect(logo?.related).toBe(true);
+        expect(logo?.contentDisposition).toBe('inline');
+        expect(logo?.content.equals(PNG)).toBe(true);
+        expect(parsed.html).toContain('cid:logo@mailgate');
 
-      expect(parsed.headers.get('x-campaign')).toBe('spring-2026');
-      // Non-ASCII custom header values are RFC 2047 encoded words (mailparser leaves unknown headers encoded).
-      expect(parsed.headers.get('x-note')).toBe('=?UTF-8?Q?na=C3=AFve_caf=C3=A9?=');
-      expect(parsed.messageId).toBe('<msg-0001@example.com>');
+        expect(parsed.headers.get('x-campaign')).toBe('spring-2026');
+        // Non-ASCII custom header values are RFC 2047 encoded words (mailparser leaves unknown headers encoded).
+        expect(parsed.headers.get('x-note')).toBe('=?UTF-8?Q?na=C3=AFve_caf=C3=A9?=');
+        expect(parsed.messageId).toBe('<msg-0001@example.com>');
 
-      expect(result).toEqual({
-        providerMessageId: received.queueId,
-        accepted: ['zhang@example.net', 'cc@example.net', 'hidden@example.org'],
-        rejected: [],
-        refused: [],
-      });
-    });
+        expect(result).toEqual({
+          providerMessageId: received.queueId,
+          accepted: ['zhang@example.net', 'cc@example.net', 'hidden@example.org'],
+          rejected: [],
+          refused: [],
+        });
+      },
+    );
 
-    it('puts bcc in the envelope only, never in the headers', async () => {
-      const smtp = await server();
-      await transportFor(smtp).send(message());
-      const [received] = await smtp.waitForMessages(1);
-      expect(received.mailFrom).toBe('support@example.com');
-      expect(received.rcptTo.sort()).toEqual(
-        ['cc@example.net', 'hidden@example.org', 'zhang@example.net'].sort(),
-      );
-      expect(received.parsed.bcc).toBeUndefined();
-      expect(received.raw.toString()).not.toContain('hidden@example.org');
-    });
+    it.each(PREPARED)(
+      'puts bcc in the envelope only, never in the headers (%s)',
+      async (_how, prepared) => {
+        const smtp = await server();
+        await sendThrough(transportFor(smtp), message(), prepared);
+        const [received] = await smtp.waitForMessages(1);
+        expect(received.mailFrom).toBe('support@example.com');
+        expect(received.rcptTo.sort()).toEqual(
+          ['cc@example.net', 'hidden@example.org', 'zhang@example.net'].sort(),
+        );
+        expect(received.parsed.bcc).toBeUndefined();
+        expect(received.raw.toString()).not.toContain('hidden@example.org');
+      },
+    );
 
     it('renders the same Message-ID on every attempt of one message', async () => {
       const smtp = await server();
@@ -520,20 +543,25 @@ describe('SmtpTransport', () => {
       return { state, transport, close };
     }
 
-    it('after the final "." → REPLY_LOST (RFC 1047), retried with the same Message-ID', async () => {
-      const { state, transport, close } = await dropping('after-dot');
-      try {
-        const first = await rejection(transport.send(message({ messageId: 'lost-1' })));
-        expect(first).toMatchObject({ errorClass: 'transient', code: 'REPLY_LOST' });
-        const again = await rejection(transport.send(message({ messageId: 'lost-1' })));
-        expect(again.code).toBe('REPLY_LOST');
-        expect(state.dots).toBe(2);
-        expect(state.messageIds[0]).toMatch(/^<lost-1@/);
-        expect(state.messageIds[1]).toBe(state.messageIds[0]);
-      } finally {
-        await close();
-      }
-    });
+    it.each(PREPARED)(
+      'after the final "." → REPLY_LOST (RFC 1047), retried with the same Message-ID (%s)',
+      async (_how, prepared) => {
+        const { state, transport, close } = await dropping('after-dot');
+        try {
+          const first = await rejection(
+            sendThrough(transport, message({ messageId: 'lost-1' }), prepared),
+          );
+          expect(first).toMatchObject({ errorClass: 'transient', code: 'REPLY_LOST' });
+          const again = await rejection(transport.send(message({ messageId: 'lost-1' })));
+          expect(again.code).toBe('REPLY_LOST');
+          expect(state.dots).toBe(2);
+          expect(state.messageIds[0]).toMatch(/^<lost-1@/);
+          expect(state.messageIds[1]).toBe(state.messageIds[0]);
+        } finally {
+          await close();
+        }
+      },
+    );
 
     it('before DATA (at RCPT TO) → a plain connection error: nothing can have been delivered', async () => {
       const { state, transport, close } = await dropping('rcpt');

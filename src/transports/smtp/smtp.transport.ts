@@ -1,6 +1,12 @@
 import { Transform } from 'node:stream';
 import { inspect } from 'node:util';
-import { createTransport, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import {
+  createTransport,
+  type SendMailOptions,
+  type SMTPPoolSentMessageInfo,
+  type Transporter,
+} from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import { needsSmtpUtf8 } from '../../common/addresses';
@@ -192,6 +198,8 @@ export class SmtpTransport implements MailTransport {
   private readonly connection: SMTPPoolOptions;
   /** Whether the server offers SMTPUTF8, asked once per adapter (a config version). */
   private smtpUtf8?: Promise<boolean>;
+  /** MIME built by `prepare`, per message object (gone with it when it is never sent). */
+  private readonly built = new WeakMap<OutboundEmail, Promise<Buffer>>();
 
   constructor(options: SmtpTransportOptions) {
     if (!options.host || /[\s/]/.test(options.host)) {
@@ -299,7 +307,7 @@ export class SmtpTransport implements MailTransport {
     if (key !== undefined) {
       this.dataWritten.set(key, false);
     }
-    const sending = this.mailer.sendMail(options);
+    const sending = this.deliver(message, options);
     this.inFlight.add(sending);
     let info: SMTPPoolSentMessageInfo;
     try {
@@ -339,6 +347,48 @@ export class SmtpTransport implements MailTransport {
       rejected: info.rejected.map(String),
       refused: refusalsOf(info),
     };
+  }
+
+  prepare(message: OutboundEmail): void {
+    const from = fromOf(message, this.defaultFrom);
+    if (this.closed || from === undefined || this.built.has(message)) {
+      return;
+    }
+    const built = new Promise<Buffer>((resolve, reject) => {
+      new MailComposer(toMailOptions(message, from))
+        .compile()
+        .build((error, mime) => (error ? reject(error) : resolve(mime)));
+    });
+    built.catch(() => undefined); // send() reports it
+    this.built.set(message, built);
+  }
+
+  /**
+   * Hands the message to the pool: as built by `prepare` when it was (nodemailer's `raw`, with the
+   * same From, recipients, envelope and Message-ID, from which it derives the SMTP envelope as
+   * for a composed message), else composed now.
+   */
+  private async deliver(
+    message: OutboundEmail,
+    options: SendMailOptions,
+  ): Promise<SMTPPoolSentMessageInfo> {
+    const built = this.built.get(message);
+    if (built === undefined) {
+      return this.mailer.sendMail(options);
+    }
+    this.built.delete(message);
+    const { messageId, from, to, cc, bcc, envelope, disableFileAccess, disableUrlAccess } = options;
+    return this.mailer.sendMail({
+      raw: await built,
+      messageId,
+      from,
+      to,
+      cc,
+      bcc,
+      envelope,
+      disableFileAccess,
+      disableUrlAccess,
+    });
   }
 
   private offersSmtpUtf8(): Promise<boolean> {
