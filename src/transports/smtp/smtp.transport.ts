@@ -198,8 +198,11 @@ export class SmtpTransport implements MailTransport {
   private readonly connection: SMTPPoolOptions;
   /** Whether the server offers SMTPUTF8, asked once per adapter (a config version). */
   private smtpUtf8?: Promise<boolean>;
-  /** MIME built by `prepare`, per message object (gone with it when it is never sent). */
-  private readonly built = new WeakMap<OutboundEmail, Promise<Buffer>>();
+  /** What `prepare` made of a message: its nodemailer options and MIME (gone with it if never sent). */
+  private readonly prepared = new WeakMap<
+    OutboundEmail,
+    { options: SendMailOptions; mime: Promise<Buffer> }
+  >();
 
   constructor(options: SmtpTransportOptions) {
     if (!options.host || /[\s/]/.test(options.host)) {
@@ -302,12 +305,14 @@ export class SmtpTransport implements MailTransport {
         { code: 'SMTPUTF8_UNSUPPORTED' },
       );
     }
-    const options = toMailOptions(message, from);
+    const prepared = this.prepared.get(message);
+    this.prepared.delete(message);
+    const options = prepared?.options ?? toMailOptions(message, from);
     const key = options.messageId;
     if (key !== undefined) {
       this.dataWritten.set(key, false);
     }
-    const sending = this.deliver(message, options);
+    const sending = this.deliver(options, prepared?.mime);
     this.inFlight.add(sending);
     let info: SMTPPoolSentMessageInfo;
     try {
@@ -351,35 +356,34 @@ export class SmtpTransport implements MailTransport {
 
   prepare(message: OutboundEmail): void {
     const from = fromOf(message, this.defaultFrom);
-    if (this.closed || from === undefined || this.built.has(message)) {
+    if (this.closed || from === undefined || this.prepared.has(message)) {
       return;
     }
-    const built = new Promise<Buffer>((resolve, reject) => {
-      new MailComposer(toMailOptions(message, from))
+    const options = toMailOptions(message, from);
+    const mime = new Promise<Buffer>((resolve, reject) => {
+      new MailComposer(options)
         .compile()
-        .build((error, mime) => (error ? reject(error) : resolve(mime)));
+        .build((error, built) => (error ? reject(error) : resolve(built)));
     });
-    built.catch(() => undefined); // send() reports it
-    this.built.set(message, built);
+    mime.catch(() => undefined); // send() reports it
+    this.prepared.set(message, { options, mime });
   }
 
   /**
-   * Hands the message to the pool: as built by `prepare` when it was (nodemailer's `raw`, with the
-   * same From, recipients, envelope and Message-ID, from which it derives the SMTP envelope as
-   * for a composed message), else composed now.
+   * Hands the message to the pool: the MIME `prepare` built when there is one (nodemailer's `raw`,
+   * with the same From, recipients, envelope and Message-ID, from which it derives the SMTP
+   * envelope as for a composed message), else composed now.
    */
   private async deliver(
-    message: OutboundEmail,
     options: SendMailOptions,
+    mime: Promise<Buffer> | undefined,
   ): Promise<SMTPPoolSentMessageInfo> {
-    const built = this.built.get(message);
-    if (built === undefined) {
+    if (mime === undefined) {
       return this.mailer.sendMail(options);
     }
-    this.built.delete(message);
     const { messageId, from, to, cc, bcc, envelope, disableFileAccess, disableUrlAccess } = options;
     return this.mailer.sendMail({
-      raw: await built,
+      raw: await mime,
       messageId,
       from,
       to,
