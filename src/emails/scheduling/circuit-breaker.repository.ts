@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '../../config/database';
 import type { StoredError } from '../email-dispatch.repository';
+import { OUTBOX_CHANNEL } from '../emails.constants';
 import { afterFailure, type CircuitRow, type CircuitSettings } from './circuit-state';
 
 /** One tenant's provider at one config version: the circuit's key (a newer version starts closed). */
@@ -116,7 +117,13 @@ export class CircuitBreakerRepository {
        RETURNING old.state AS before`,
       [key.tenantId, key.configVersion],
     );
-    return rows.length === 0 || rows[0].before === 'closed' ? null : rows[0].before;
+    const before = rows.length === 0 || rows[0].before === 'closed' ? null : rows[0].before;
+    if (before !== null) {
+      // The tenant's held messages are due again: every replica's dispatcher wakes now instead of
+      // at the end of its backed-off poll, so the backlog is shared as it was before the outage.
+      await this.db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+    }
+    return before;
   }
 
   /**
