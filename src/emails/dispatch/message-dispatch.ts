@@ -96,7 +96,7 @@ export class MessageDispatch {
       );
       return;
     }
-    this.tenants.learned(message.tenantId, route.transport.maxConcurrency);
+    this.tenants.learned(message.tenantId, route.transport);
     // The provider's circuit breaker: an open circuit keeps the message queued, attempt unspent.
     const admission = await this.breaker.admit(message, route);
     switch (admission.kind) {
@@ -208,7 +208,9 @@ export class MessageDispatch {
         return;
       }
       result = sending;
+      this.tenants.sendTook(transport, Date.now() - started.at.getTime());
     } catch (error) {
+      this.tenants.sendTook(transport, Date.now() - started.at.getTime());
       const failure = asDeliveryError(error);
       try {
         await this.breaker.failed(ticket, failure);

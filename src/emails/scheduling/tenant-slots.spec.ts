@@ -16,12 +16,47 @@ describe('TenantSlots', () => {
     expect(slots.limits().tenantIds).toEqual([]);
   });
 
-  it('never lets a tenant hold more than three times its transport can send at once', () => {
+  it('holds three per connection of a transport whose send time is not known yet', () => {
     const slots = new TenantSlots(16);
-    slots.learned('small', 3);
+    slots.learned('small', { maxConcurrency: 3 });
     expect(slots.limits()).toMatchObject({ tenantIds: ['small'], limits: [9], otherwise: 16 });
     slots.claimed(['small', 'small'], 'small');
     expect(slots.limits()).toMatchObject({ tenantIds: ['small'], limits: [7] });
+  });
+
+  it('keeps three per connection of a distant provider, and more of a fast one up to the share', () => {
+    const slots = new TenantSlots(64);
+    const distant = { maxConcurrency: 4 };
+    const fast = { maxConcurrency: 3 };
+    const quick = { maxConcurrency: 2 };
+    slots.learned('distant', distant);
+    slots.learned('fast', fast);
+    slots.learned('quick', quick);
+    slots.sendTook(distant, 120);
+    // 50 ms of 10 ms sends: five ready behind the one in progress.
+    slots.sendTook(fast, 10);
+    // 50 ms of 1 ms sends would be fifty per connection: the share (64) caps them.
+    slots.sendTook(quick, 1);
+    expect(slots.limits()).toMatchObject({
+      tenantIds: ['distant', 'fast'],
+      limits: [12, 18],
+      otherwise: 64,
+    });
+  });
+
+  it('follows a provider that slows down, and a tenant that changes transport', () => {
+    const slots = new TenantSlots(64);
+    const first = { maxConcurrency: 2 };
+    slots.learned('a', first);
+    slots.sendTook(first, 5);
+    expect(slots.limits().limits).toEqual([22]);
+    for (let i = 0; i < 20; i += 1) {
+      slots.sendTook(first, 200);
+    }
+    expect(slots.limits().limits).toEqual([6]);
+    const second = { maxConcurrency: 5 };
+    slots.learned('a', second);
+    expect(slots.limits().limits).toEqual([15]);
   });
 
   it("asks for a claim only once half of a tenant's slots are free again", () => {

@@ -1,3 +1,5 @@
+import type { MailTransport } from '../../transports/mail-transport.interface';
+
 /** What the claim statement may take per tenant (see EmailDispatchRepository.claim). */
 export interface TenantClaimLimits {
   /** Tenants with their own limit (some slots in use, or a small transport). */
@@ -9,19 +11,33 @@ export interface TenantClaimLimits {
   cursor: string;
 }
 
-/** Capacities remembered for at most this many tenants; the rest fall back to the cap. */
+/** Transports remembered for at most this many tenants; the rest fall back to the claim share. */
 const MAX_REMEMBERED = 10_000;
+/**
+ * How much of its own send time a connection keeps ready: enough to span the claim that refills it
+ * and that claim's recipient plans (two round trips, 5-10 ms under load), so a fast provider's
+ * connection does not idle between claims (bench/README.md, "Claims sized by send time").
+ */
+const READY_MS_PER_CONNECTION = 50;
+/** Ready messages per connection before any send time is known, and at least (one in progress). */
+const MIN_READY_PER_CONNECTION = 2;
+/** Weight of the newest send in a transport's running average of its send time. */
+const SEND_TIME_WEIGHT = 0.2;
 
 /**
  * Per-replica fair share of claims: the messages a tenant holds claimed never exceed its claim
  * share (twice DISPATCH_TENANT_CONCURRENCY: a ready message for every send slot, SendSlots bounding
- * the sends themselves), nor what the tenant's transport can start before a lease ends (three
- * times its concurrency: one send in progress and two ready per connection, so a connection never
- * waits on a claim), and claims serve tenants in turn (a cursor).
+ * the sends themselves), nor what the tenant's transport starts in a small part of a lease: per
+ * connection one send in progress and as many ready as it sends in READY_MS_PER_CONNECTION (at
+ * least two), so a connection never waits on a claim and a slow provider gets three per
+ * connection. Claims serve tenants in turn (a cursor).
  */
 export class TenantSlots {
   private readonly inflight = new Map<string, number>();
-  private readonly capacity = new Map<string, number>();
+  /** Each tenant's current transport. */
+  private readonly transports = new Map<string, Pick<MailTransport, 'maxConcurrency'>>();
+  /** Running average of a send's time through a transport, in ms (none until one finished). */
+  private readonly sendMs = new WeakMap<Pick<MailTransport, 'maxConcurrency'>, number>();
   private cursor = '';
 
   constructor(private readonly claimShare: number) {}
@@ -35,7 +51,8 @@ export class TenantSlots {
       tenantIds.push(tenantId);
       limits.push(Math.max(0, this.capacityOf(tenantId) - busy));
     }
-    for (const [tenantId, capacity] of this.capacity) {
+    for (const tenantId of this.transports.keys()) {
+      const capacity = this.capacityOf(tenantId);
       if (!seen.has(tenantId) && capacity < this.claimShare) {
         tenantIds.push(tenantId);
         limits.push(capacity);
@@ -69,15 +86,37 @@ export class TenantSlots {
     return busy <= Math.floor(this.capacityOf(tenantId) / 2);
   }
 
-  /** What the tenant's current transport can start within a lease. */
-  learned(tenantId: string, transportConcurrency: number): void {
-    if (this.capacity.size >= MAX_REMEMBERED && !this.capacity.has(tenantId)) {
-      this.capacity.clear();
+  /** The tenant's current transport (its pool: `maxConcurrency`). */
+  learned(tenantId: string, transport: Pick<MailTransport, 'maxConcurrency'>): void {
+    if (this.transports.size >= MAX_REMEMBERED && !this.transports.has(tenantId)) {
+      this.transports.clear();
     }
-    this.capacity.set(tenantId, Math.max(1, transportConcurrency * 3));
+    this.transports.set(tenantId, transport);
+  }
+
+  /** A send through `transport` finished after `ms` (sent or failed). */
+  sendTook(transport: Pick<MailTransport, 'maxConcurrency'>, ms: number): void {
+    const last = Math.max(0, ms);
+    const average = this.sendMs.get(transport);
+    this.sendMs.set(
+      transport,
+      average === undefined ? last : average + SEND_TIME_WEIGHT * (last - average),
+    );
   }
 
   private capacityOf(tenantId: string): number {
-    return Math.min(this.claimShare, this.capacity.get(tenantId) ?? this.claimShare);
+    const transport = this.transports.get(tenantId);
+    if (transport === undefined) {
+      return this.claimShare;
+    }
+    const sendMs = this.sendMs.get(transport);
+    const ready =
+      sendMs === undefined
+        ? MIN_READY_PER_CONNECTION
+        : Math.max(
+            MIN_READY_PER_CONNECTION,
+            Math.ceil(READY_MS_PER_CONNECTION / Math.max(sendMs, 1)),
+          );
+    return Math.min(this.claimShare, Math.max(1, transport.maxConcurrency) * (1 + ready));
   }
 }
