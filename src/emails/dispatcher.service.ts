@@ -50,8 +50,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly inflight = new Set<Promise<void>>();
   private waker?: () => void;
   private wakePending = false;
-  /** The last claim filled every free replica slot: the next finished send wakes the loop. */
+  /**
+   * The last claim filled every free replica slot: the loop is woken once a quarter of them is
+   * free again (one claim then refills many; every message that finishes frees one, so this
+   * always comes), not at the first, which would make a claim of one row per finished message.
+   */
   private replicaFull = false;
+  private readonly replicaRefillAt: number;
   private listener?: Client;
   private reconnectTimer?: NodeJS.Timeout;
   /** Fair share of claims per tenant (DISPATCH_TENANT_CONCURRENCY, transport size, round robin). */
@@ -74,6 +79,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency * CLAIMS_PER_SEND_SLOT);
+    this.replicaRefillAt = Math.max(
+      1,
+      Math.floor((env.dispatch.concurrency * CLAIMS_PER_SEND_SLOT) / 4),
+    );
     this.sendSlots = new SendSlots(env.dispatch.concurrency, env.dispatch.tenantConcurrency);
     this.messages = new MessageDispatch(
       this.sendSlots,
@@ -288,8 +297,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * Frees the message's replica and tenant slots when its processing ends, and wakes the claim loop
-   * when a claim is worth making: half the tenant's slots are free (TenantSlots.finished), or the
-   * last claim was cut short by the replica's own slots.
+   * when a claim is worth making: half the tenant's slots are free (TenantSlots.finished), or a
+   * quarter of the replica's, after a claim that the replica's own slots cut short.
    */
   private track(tenantId: string, work: Promise<void>): void {
     const tracked = work
@@ -298,7 +307,11 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       )
       .finally(() => {
         this.inflight.delete(tracked);
-        if (this.tenants.finished(tenantId) || this.replicaFull) {
+        const replicaRefill =
+          this.replicaFull &&
+          this.env.dispatch.concurrency * CLAIMS_PER_SEND_SLOT - this.inflight.size >=
+            this.replicaRefillAt;
+        if (this.tenants.finished(tenantId) || replicaRefill) {
           this.replicaFull = false;
           this.wake();
         }
