@@ -113,7 +113,7 @@ describe('fair scheduling across tenants', () => {
       return res.body.data.id as string;
     }
 
-    it('a quiet tenant sends one message at a time past a 2,000-message backlog at 250 ms each', async () => {
+    it('a quiet tenant sends one message at a time past a 10,000-message backlog at 250 ms each', async () => {
       slow = await startSlowSmtpSink(250);
       quick = await startSlowSmtpSink(0);
       t = await startTestApp({ db, env: { DISPATCH_CONCURRENCY: '16' } });
@@ -121,7 +121,7 @@ describe('fair scheduling across tenants', () => {
       const [keyA, keyB] = await Promise.all([createKey(t, a), createKey(t, newTenantId())]);
       await configureSmtp(t, keyA.token, { port: slow.port, user: 'a@example.test', pass: 'p' });
       await configureSmtp(t, keyB.token, { port: quick.port, user: 'b@example.test', pass: 'p' });
-      await queueRows(db, a, 2_000);
+      await queueRows(db, a, 10_000);
       await waitFor(async () => (await sentCount(db, a)) >= 10, { what: 'A sending' });
 
       const latencies: number[] = [];
@@ -136,7 +136,7 @@ describe('fair scheduling across tenants', () => {
       }
       const sentA = await sentCount(db, a);
       console.log(
-        `quiet tenant behind a 2,000 backlog: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms; A sent ${sentA} meanwhile`,
+        `quiet tenant behind a 10,000 backlog: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms; A sent ${sentA} meanwhile`,
       );
       // All 20 went out while A's backlog was still there (a global FIFO would put them after it).
       expect(sentA).toBeLessThan(1_500);
