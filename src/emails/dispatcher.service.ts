@@ -56,7 +56,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * always comes), not at the first, which would make a claim of one row per finished message.
    */
   private replicaFull = false;
-  private readonly replicaRefillAt: number;
+  /** Messages a replica holds claimed at most (each is a lease). */
+  private readonly claimSlots: number;
   private listener?: Client;
   private reconnectTimer?: NodeJS.Timeout;
   /** Fair share of claims per tenant (DISPATCH_TENANT_CONCURRENCY, transport size, round robin). */
@@ -79,10 +80,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   ) {
     this.log = logger.child({ module: 'dispatcher', workerId: this.workerId });
     this.tenants = new TenantSlots(env.dispatch.tenantConcurrency * CLAIMS_PER_SEND_SLOT);
-    this.replicaRefillAt = Math.max(
-      1,
-      Math.floor((env.dispatch.concurrency * CLAIMS_PER_SEND_SLOT) / 4),
-    );
+    this.claimSlots = env.dispatch.concurrency * CLAIMS_PER_SEND_SLOT;
     this.sendSlots = new SendSlots(env.dispatch.concurrency, env.dispatch.tenantConcurrency);
     this.messages = new MessageDispatch(
       this.sendSlots,
@@ -210,13 +208,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async run(): Promise<void> {
-    const { concurrency, leaseMs } = this.env.dispatch;
+    const { leaseMs } = this.env.dispatch;
     // Claims in a row that found nothing although rows were already due (held by other replicas,
     // or by a scheduling gate such as an open circuit).
     let stalled = 0;
     let pastDue = false;
     while (this.running) {
-      const free = concurrency * CLAIMS_PER_SEND_SLOT - this.inflight.size;
+      const free = this.freeClaimSlots();
       let claimed = 0;
       let walkCut = false;
       if (free > 0 && !this.lifecycle.draining) {
@@ -295,6 +293,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
+  private freeClaimSlots(): number {
+    return this.claimSlots - this.inflight.size;
+  }
+
   /**
    * Frees the message's replica and tenant slots when its processing ends, and wakes the claim loop
    * when a claim is worth making: half the tenant's slots are free (TenantSlots.finished), or a
@@ -308,9 +310,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       .finally(() => {
         this.inflight.delete(tracked);
         const replicaRefill =
-          this.replicaFull &&
-          this.env.dispatch.concurrency * CLAIMS_PER_SEND_SLOT - this.inflight.size >=
-            this.replicaRefillAt;
+          this.replicaFull && this.freeClaimSlots() >= Math.max(1, Math.floor(this.claimSlots / 4));
         if (this.tenants.finished(tenantId) || replicaRefill) {
           this.replicaFull = false;
           this.wake();

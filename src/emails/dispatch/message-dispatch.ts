@@ -170,6 +170,8 @@ export class MessageDispatch {
       return await Promise.race([sending, backstop]);
     } finally {
       clearTimeout(timer);
+      // Sent or failed, the transport's send time sizes its tenant's claims (TenantSlots).
+      this.tenants.sendTook(transport, Date.now() - started.at.getTime());
     }
   }
 
@@ -208,9 +210,7 @@ export class MessageDispatch {
         return;
       }
       result = sending;
-      this.tenants.sendTook(transport, Date.now() - started.at.getTime());
     } catch (error) {
-      this.tenants.sendTook(transport, Date.now() - started.at.getTime());
       const failure = asDeliveryError(error);
       try {
         await this.breaker.failed(ticket, failure);

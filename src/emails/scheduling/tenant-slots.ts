@@ -11,6 +11,9 @@ export interface TenantClaimLimits {
   cursor: string;
 }
 
+/** What the claim share needs of a transport: how many sends it runs at once (its pool). */
+type Pool = Pick<MailTransport, 'maxConcurrency'>;
+
 /** Transports remembered for at most this many tenants; the rest fall back to the claim share. */
 const MAX_REMEMBERED = 10_000;
 /**
@@ -35,9 +38,9 @@ const SEND_TIME_WEIGHT = 0.2;
 export class TenantSlots {
   private readonly inflight = new Map<string, number>();
   /** Each tenant's current transport. */
-  private readonly transports = new Map<string, Pick<MailTransport, 'maxConcurrency'>>();
+  private readonly transports = new Map<string, Pool>();
   /** Running average of a send's time through a transport, in ms (none until one finished). */
-  private readonly sendMs = new WeakMap<Pick<MailTransport, 'maxConcurrency'>, number>();
+  private readonly sendMs = new WeakMap<Pool, number>();
   private cursor = '';
 
   constructor(private readonly claimShare: number) {}
@@ -52,8 +55,8 @@ export class TenantSlots {
       limits.push(Math.max(0, this.capacityOf(tenantId) - busy));
     }
     for (const tenantId of this.transports.keys()) {
-      const capacity = this.capacityOf(tenantId);
-      if (!seen.has(tenantId) && capacity < this.claimShare) {
+      const capacity = seen.has(tenantId) ? this.claimShare : this.capacityOf(tenantId);
+      if (capacity < this.claimShare) {
         tenantIds.push(tenantId);
         limits.push(capacity);
       }
@@ -87,7 +90,7 @@ export class TenantSlots {
   }
 
   /** The tenant's current transport (its pool: `maxConcurrency`). */
-  learned(tenantId: string, transport: Pick<MailTransport, 'maxConcurrency'>): void {
+  learned(tenantId: string, transport: Pool): void {
     if (this.transports.size >= MAX_REMEMBERED && !this.transports.has(tenantId)) {
       this.transports.clear();
     }
@@ -95,7 +98,7 @@ export class TenantSlots {
   }
 
   /** A send through `transport` finished after `ms` (sent or failed). */
-  sendTook(transport: Pick<MailTransport, 'maxConcurrency'>, ms: number): void {
+  sendTook(transport: Pool, ms: number): void {
     const last = Math.max(0, ms);
     const average = this.sendMs.get(transport);
     this.sendMs.set(
@@ -110,13 +113,10 @@ export class TenantSlots {
       return this.claimShare;
     }
     const sendMs = this.sendMs.get(transport);
-    const ready =
-      sendMs === undefined
-        ? MIN_READY_PER_CONNECTION
-        : Math.max(
-            MIN_READY_PER_CONNECTION,
-            Math.ceil(READY_MS_PER_CONNECTION / Math.max(sendMs, 1)),
-          );
+    const ready = Math.max(
+      MIN_READY_PER_CONNECTION,
+      sendMs === undefined ? 0 : Math.ceil(READY_MS_PER_CONNECTION / Math.max(sendMs, 1)),
+    );
     return Math.min(this.claimShare, Math.max(1, transport.maxConcurrency) * (1 + ready));
   }
 }
