@@ -7,7 +7,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { StoredEmail } from './content-sealer';
 import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_ROWS, OUTBOX_CHANNEL } from './emails.constants';
 import type { EmailStatus } from './email-status.enum';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../common/group-commit';
 
 const NOTIFY_WINDOW_MS = 5;
 /** Group commit: inserts running at once (of the pool's 20). */

@@ -4,7 +4,7 @@ import type { RecipientRecord } from '../events/email-event-type.enum';
 import type { DeliveryErrorClass } from '../transports/delivery-error';
 import type { StoredPayload } from './content-sealer';
 import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_ROWS, OUTBOX_CHANNEL } from './emails.constants';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../common/group-commit';
 import type { Outcome } from './recipient-outcomes';
 import type { ClaimCircuit } from './scheduling/circuit-breaker';
 import type { TenantClaimLimits } from './scheduling/tenant-slots';

@@ -1,3 +1,5 @@
+import { Database } from '../../src/config/database';
+import { EmailTemplatesRepository } from '../../src/templates/email-templates.repository';
 import { createKey, newTenantId, configureSmtp, type TestKey } from '../factories/emails';
 import {
   startSmtpTestServer,
@@ -140,6 +142,94 @@ describe('send by template', () => {
     expect(en.parsed.html).toContain('<html lang="en">');
     expect(en.parsed.text).toContain('493817');
     expect(en.parsed.text).toContain('The code expires in 10 minutes.');
+  });
+
+  it('a burst from three tenants: each send renders its own tenant template, read together in one statement', async () => {
+    const acme = await tenant(CUSTOM);
+    const globex = await tenant({ ...CUSTOM, subject: 'Globex code for {{email}}' });
+    const plain = await tenant();
+    const keys = [acme, globex, plain];
+    const db = t.app.get(Database);
+    const repo = t.app.get(EmailTemplatesRepository);
+    const finds = jest.spyOn(repo, 'find');
+    const reads: unknown[][] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const query = db.query.bind(db);
+    // The first template read is held until all 30 sends wait for theirs, so the grouping is
+    // certain rather than a race: the other 29 must share the second read.
+    const spy = jest
+      .spyOn(db, 'query')
+      .mockImplementation(async (text: string, params?: unknown[]): Promise<never[]> => {
+        if (text.includes('JOIN email_templates')) {
+          reads.push(params ?? []);
+          if (reads.length === 1) {
+            await firstHeld;
+          }
+        }
+        return query(text, params);
+      });
+    try {
+      const sending = Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          send(keys[i % 3], {
+            to: `burst${i}@example.test`,
+            template: { type: 'LOGIN_VERIFY_CODE', data: { code: String(100_000 + i) } },
+          }),
+        ),
+      );
+      await waitFor(() => (finds.mock.calls.length >= 30 ? true : undefined), {
+        timeoutMs: 15_000,
+        what: '30 template lookups',
+      });
+      releaseFirst();
+      expect((await sending).map((r) => r.status)).toEqual(Array(30).fill(202));
+    } finally {
+      releaseFirst();
+      spy.mockRestore();
+      finds.mockRestore();
+    }
+    expect(reads).toHaveLength(2);
+    // The second read asked for each (tenant, type) once: three keys for 29 lookups.
+    const tenants = reads[1][0] as string[];
+    expect(tenants).toHaveLength(3);
+    expect(new Set(tenants).size).toBe(3);
+    for (let i = 0; i < 30; i += 1) {
+      const to = `burst${i}@example.test`;
+      const mail = (await arrival(to)).parsed;
+      expect(mail.subject).toBe(
+        [`Acme sign-in code for ${to}`, `Globex code for ${to}`, '【mailgate】登录验证码'][i % 3],
+      );
+      expect(mail.html).toContain(String(100_000 + i));
+    }
+  });
+
+  it('renders the template saved just before the send, not the one an earlier read returned', async () => {
+    const key = await tenant(CUSTOM);
+    const first = await send(key, {
+      to: 'before-save@example.test',
+      template: { type: 'LOGIN_VERIFY_CODE', data: { code: '111111' } },
+    });
+    expect(first.status).toBe(202);
+    const saved = await http(t.baseUrl, 'POST', '/api/v3/update-email-template', {
+      token: key.token,
+      body: { ...CUSTOM, subject: 'Acme new code for {{email}}' },
+    });
+    expect(saved.body.statusCode).toBe(200);
+    expect(
+      (
+        await send(key, {
+          to: 'after-save@example.test',
+          template: { type: 'LOGIN_VERIFY_CODE', data: { code: '222222' } },
+        })
+      ).status,
+    ).toBe(202);
+    expect((await arrival('before-save@example.test')).parsed.subject).toBe(
+      'Acme sign-in code for before-save@example.test',
+    );
+    expect((await arrival('after-save@example.test')).parsed.subject).toBe(
+      'Acme new code for after-save@example.test',
+    );
   });
 
   it('answers 400 naming template.data.<name>, both template and subject, and bad types', async () => {

@@ -25,6 +25,9 @@ export interface GroupCommitOptions<T> {
  * queue and go together in the next multi-row INSERT. Under load one commit (one round trip, one
  * WAL flush) serves many requests; when idle a row is written at once. A caller resolves only
  * after its own row committed, so nothing is acknowledged before it is durable.
+ *
+ * The same grouping serves reads (the template lookup of sends by template): a statement starts
+ * only after every item in it arrived, so each caller sees what was committed before it asked.
  */
 export class GroupCommit<T> {
   private queue: Array<Waiter<T>> = [];
