@@ -65,6 +65,12 @@ describe('send by template', () => {
     return http(t.baseUrl, 'POST', '/v1/emails', { token: key.token, body });
   }
 
+  /** Sends a LOGIN_VERIFY_CODE by template (`locale` when given) and expects it accepted. */
+  async function sendCode(key: TestKey, to: string, code: string, locale?: string): Promise<void> {
+    const template = { type: 'LOGIN_VERIFY_CODE', data: { code }, ...(locale && { locale }) };
+    expect((await send(key, { to, template })).status).toBe(202);
+  }
+
   async function sent(key: TestKey, id: string): Promise<Any> {
     return waitFor(
       async () => {
@@ -117,14 +123,7 @@ describe('send by template', () => {
 
   it('sends the default when customizeEnabled is false, in English with locale "en"', async () => {
     const key = await tenant({ ...CUSTOM, customizeEnabled: false });
-    expect(
-      (
-        await send(key, {
-          to: 'zh@example.test',
-          template: { type: 'LOGIN_VERIFY_CODE', data: { code: '493817' } },
-        })
-      ).status,
-    ).toBe(202);
+    await sendCode(key, 'zh@example.test', '493817');
     const zh = await arrival('zh@example.test');
     expect(zh.parsed.subject).toBe('【mailgate】登录验证码');
     expect(zh.parsed.from?.value).toEqual([{ name: 'mailgate', address: SMTP_USER }]);
@@ -133,10 +132,7 @@ describe('send by template', () => {
     // The tenant's expiresIn still applies to the default.
     expect(zh.parsed.text).toContain('验证码 10 分钟内有效');
 
-    await send(key, {
-      to: 'en@example.test',
-      template: { type: 'LOGIN_VERIFY_CODE', data: { code: '493817' }, locale: 'en' },
-    });
+    await sendCode(key, 'en@example.test', '493817', 'en');
     const en = await arrival('en@example.test');
     expect(en.parsed.subject).toBe('mailgate: your sign-in code');
     expect(en.parsed.html).toContain('<html lang="en">');
@@ -172,10 +168,7 @@ describe('send by template', () => {
     try {
       const sending = Promise.all(
         Array.from({ length: 30 }, (_, i) =>
-          send(keys[i % 3], {
-            to: `burst${i}@example.test`,
-            template: { type: 'LOGIN_VERIFY_CODE', data: { code: String(100_000 + i) } },
-          }),
+          sendCode(keys[i % 3], `burst${i}@example.test`, String(100_000 + i)),
         ),
       );
       await waitFor(() => (finds.mock.calls.length >= 30 ? true : undefined), {
@@ -183,7 +176,7 @@ describe('send by template', () => {
         what: '30 template lookups',
       });
       releaseFirst();
-      expect((await sending).map((r) => r.status)).toEqual(Array(30).fill(202));
+      await sending;
     } finally {
       releaseFirst();
       spy.mockRestore();
@@ -206,24 +199,13 @@ describe('send by template', () => {
 
   it('renders the template saved just before the send, not the one an earlier read returned', async () => {
     const key = await tenant(CUSTOM);
-    const first = await send(key, {
-      to: 'before-save@example.test',
-      template: { type: 'LOGIN_VERIFY_CODE', data: { code: '111111' } },
-    });
-    expect(first.status).toBe(202);
+    await sendCode(key, 'before-save@example.test', '111111');
     const saved = await http(t.baseUrl, 'POST', '/api/v3/update-email-template', {
       token: key.token,
       body: { ...CUSTOM, subject: 'Acme new code for {{email}}' },
     });
     expect(saved.body.statusCode).toBe(200);
-    expect(
-      (
-        await send(key, {
-          to: 'after-save@example.test',
-          template: { type: 'LOGIN_VERIFY_CODE', data: { code: '222222' } },
-        })
-      ).status,
-    ).toBe(202);
+    await sendCode(key, 'after-save@example.test', '222222');
     expect((await arrival('before-save@example.test')).parsed.subject).toBe(
       'Acme sign-in code for before-save@example.test',
     );
