@@ -20,7 +20,7 @@ function heldWriter(fail: (items: string[]) => boolean = () => false) {
   return { statements, write, releaseAll };
 }
 
-/** A GroupCommit over `writer`: 100 items of size 1 per statement unless told otherwise. */
+/** A GroupCommit over `writer`: 100 items per statement unless told otherwise. */
 function groupOf(
   writer: { write: (items: string[]) => Promise<void> },
   options: Partial<Omit<GroupCommitOptions<string>, 'write'>> & { maxInFlight: number },
@@ -29,8 +29,6 @@ function groupOf(
     write: writer.write,
     rewrite: (item) => writer.write([item]),
     maxItems: 100,
-    maxSize: 1_000,
-    size: () => 1,
     ...options,
   });
 }
@@ -73,8 +71,7 @@ describe('GroupCommit', () => {
     const group = groupOf(writer, {
       maxInFlight: 1,
       maxItems: 3,
-      maxSize: 10,
-      size: (item) => item.length,
+      size: { max: 10, of: (item) => item.length },
     });
     const items = ['x', 'b1', 'b2', 'b3', 'b4', 'huge-item-of-12', 'c1', 'c2'];
     const outcomes = items.map((item) => settle(group.add(item)));

@@ -14,10 +14,10 @@ export interface GroupCommitOptions<T> {
   rewrite(item: T): Promise<void>;
   /** Statements running at once; items arriving while all are busy wait for the next one. */
   maxInFlight: number;
-  /** Upper bound of one statement's items, and of their summed `size` (at least one item). */
+  /** Upper bound of one statement's items (at least one item). */
   maxItems: number;
-  maxSize: number;
-  size: (item: T) => number;
+  /** Upper bound of their summed size, when items differ in size (at least one item). */
+  size?: { max: number; of: (item: T) => number };
 }
 
 /**
@@ -59,12 +59,12 @@ export class GroupCommit<T> {
   }
 
   private take(): Array<Waiter<T>> {
-    const { maxItems, maxSize, size } = this.options;
+    const { maxItems, size } = this.options;
     let count = 0;
     let total = 0;
     while (count < this.queue.length && count < maxItems) {
-      total += size(this.queue[count].item);
-      if (count > 0 && total > maxSize) {
+      total += size?.of(this.queue[count].item) ?? 0;
+      if (count > 0 && size !== undefined && total > size.max) {
         break;
       }
       count += 1;

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/app.exception';
 import { ApiCode } from '../common/api-code.enum';
+import { GroupCommit } from '../common/group-commit';
 import { Database } from '../config/database';
 import { MetricsService } from '../metrics/metrics.service';
 import type { StoredEmail } from './content-sealer';
 import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_ROWS, OUTBOX_CHANNEL } from './emails.constants';
 import type { EmailStatus } from './email-status.enum';
-import { GroupCommit } from '../common/group-commit';
 
 const NOTIFY_WINDOW_MS = 5;
 /** Group commit: inserts running at once (of the pool's 20). */
@@ -89,8 +89,7 @@ export class EmailAcceptRepository {
       rewrite: (row) => this.insertRowAgain(row),
       maxInFlight: GROUP_COMMIT_IN_FLIGHT,
       maxItems: GROUP_COMMIT_MAX_ROWS,
-      maxSize: GROUP_COMMIT_MAX_BYTES,
-      size: (row) => row.email.sizeBytes,
+      size: { max: GROUP_COMMIT_MAX_BYTES, of: (row) => row.email.sizeBytes },
     });
     metrics.observeCommitWaiting(() => this.singles.waiting);
   }

@@ -104,8 +104,6 @@ export class EmailTemplatesRepository {
     rewrite: (lookup) => this.readMany([lookup]),
     maxInFlight: 1,
     maxItems: LOOKUPS_PER_READ,
-    maxSize: Number.MAX_SAFE_INTEGER,
-    size: () => 0,
   });
 
   constructor(private readonly db: Database) {}

@@ -55,7 +55,10 @@ export class TenantSlots {
       limits.push(Math.max(0, this.capacityOf(tenantId) - busy));
     }
     for (const tenantId of this.transports.keys()) {
-      const capacity = seen.has(tenantId) ? this.claimShare : this.capacityOf(tenantId);
+      if (seen.has(tenantId)) {
+        continue;
+      }
+      const capacity = this.capacityOf(tenantId);
       if (capacity < this.claimShare) {
         tenantIds.push(tenantId);
         limits.push(capacity);
